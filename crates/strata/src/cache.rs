@@ -1,0 +1,1 @@
+//! Block cache and table cache. (STUB: helper fills in.)

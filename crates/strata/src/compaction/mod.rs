@@ -1,0 +1,1 @@
+//! Compaction: pickers per strategy and the compaction job.

@@ -1,0 +1,1 @@
+//! Two-way merge: A over B. (STUB: helper fills in.)

@@ -1,0 +1,4 @@
+//! Transactions.
+
+/// A transaction.
+pub struct Transaction {}

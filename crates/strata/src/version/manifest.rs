@@ -1,0 +1,1 @@
+//! The MANIFEST log and the `CURRENT` pointer. (STUB: helper fills in.)

@@ -1,0 +1,1 @@
+//! The log format shared by the WAL and the MANIFEST. (STUB: helper fills in.)
