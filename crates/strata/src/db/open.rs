@@ -86,9 +86,6 @@ pub(crate) fn open(dir: &Path, opts: Options, fs: Arc<dyn FileSystem>) -> Result
             Error::corruption(dir.join(filename::CURRENT), 0, "CURRENT disappeared")
         })?;
         let state = manifest::replay(fs.as_ref(), dir, number, max_levels)?;
-        if state.torn_tail {
-            tracing::warn!(manifest = number, "MANIFEST ends in a torn record; dropped it");
-        }
         (state.version, state.next_file_number, state.last_sequence, state.log_number)
     } else if !interrupted_creation {
         return Err(Error::corruption(
@@ -184,8 +181,8 @@ fn replay_wal(fs: &dyn FileSystem, dir: &Path, number: u64, mem: &MemTable) -> R
     let mut reader = LogReader::open(fs, &path)?;
     let mut max_seq = 0;
     loop {
-        let offset = reader.valid_len();
         let Some(payload) = reader.read_record()? else { break };
+        let offset = reader.last_record_offset();
         let bad = || Error::corruption(&path, offset, "malformed WAL record payload");
         let record = decode_wal_record(&payload).ok_or_else(bad)?;
         let count = u64::from(record.count);

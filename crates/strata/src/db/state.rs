@@ -184,7 +184,7 @@ impl DbInner {
             }
         }
         self.poisoned.store(true, Ordering::Release);
-        let _guard = self.versions.lock();
+        // No lock here (callers may hold `versions`); waiters also wake on their tick.
         self.bg_cv.notify_all();
     }
 
