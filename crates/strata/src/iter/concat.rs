@@ -18,7 +18,10 @@ pub struct ConcatIterator {
 impl ConcatIterator {
     /// `files` sorted by key, pairwise disjoint.
     pub fn new(files: Vec<Arc<FileMeta>>, opener: TableOpener) -> ConcatIterator {
-        ConcatIterator { _files: files, _opener: opener }
+        ConcatIterator {
+            _files: files,
+            _opener: opener,
+        }
     }
 }
 

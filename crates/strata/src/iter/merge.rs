@@ -11,7 +11,9 @@ pub struct MergeIterator {
 impl MergeIterator {
     /// Merges `children`, index 0 the newest source.
     pub fn new(children: Vec<BoxedIterator>) -> MergeIterator {
-        MergeIterator { _children: children }
+        MergeIterator {
+            _children: children,
+        }
     }
 }
 

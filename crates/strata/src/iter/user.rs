@@ -32,7 +32,10 @@ impl Iter {
         pins: Pin,
     ) -> Iter {
         let _ = (seq, lower, upper);
-        Iter { _inner: inner, _pins: pins }
+        Iter {
+            _inner: inner,
+            _pins: pins,
+        }
     }
 }
 
