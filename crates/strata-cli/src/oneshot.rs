@@ -91,7 +91,14 @@ pub struct ScanArgs {
 }
 
 fn open(path: &Path, mode: Mode) -> Result<Db> {
-    open_db(path, Options { compaction: CompactionOptions::None, ..Options::default() }, mode)
+    open_db(
+        path,
+        Options {
+            compaction: CompactionOptions::None,
+            ..Options::default()
+        },
+        mode,
+    )
 }
 
 fn close(db: &Db) -> Result<()> {
@@ -104,7 +111,9 @@ fn close(db: &Db) -> Result<()> {
 /// Opening or reading failed.
 pub fn get(args: &GetArgs) -> Result<ExitCode> {
     let db = open(&args.path, Mode::MustExist)?;
-    let value = db.get(&args.key).with_context(|| format!("get {}", args.key));
+    let value = db
+        .get(&args.key)
+        .with_context(|| format!("get {}", args.key));
     let closed = close(&db);
     let value = value?;
     closed?;
@@ -128,7 +137,11 @@ pub fn get(args: &GetArgs) -> Result<ExitCode> {
         eprintln!("{} not found", args.key);
     }
     out.flush()?;
-    Ok(if value.is_some() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if value.is_some() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Runs `put`: silent on success.
@@ -137,7 +150,9 @@ pub fn get(args: &GetArgs) -> Result<ExitCode> {
 /// Opening, writing or closing failed.
 pub fn put(args: &PutArgs) -> Result<ExitCode> {
     let db = open(&args.path, Mode::CreateIfMissing)?;
-    let result = db.put(&args.key, &args.value).with_context(|| format!("put {}", args.key));
+    let result = db
+        .put(&args.key, &args.value)
+        .with_context(|| format!("put {}", args.key));
     let closed = close(&db);
     result?;
     closed?;
@@ -150,7 +165,9 @@ pub fn put(args: &PutArgs) -> Result<ExitCode> {
 /// Opening, writing or closing failed.
 pub fn del(args: &DelArgs) -> Result<ExitCode> {
     let db = open(&args.path, Mode::CreateIfMissing)?;
-    let result = db.delete(&args.key).with_context(|| format!("del {}", args.key));
+    let result = db
+        .delete(&args.key)
+        .with_context(|| format!("del {}", args.key));
     let closed = close(&db);
     result?;
     closed?;
@@ -182,8 +199,11 @@ fn scan_rows(db: &Db, args: &ScanArgs) -> Result<()> {
             db.range((bound(&args.from), bound(&args.to)))?
         }
     };
-    let iter: Box<dyn Iterator<Item = strata::Result<(Bytes, Bytes)>>> =
-        if args.reverse { Box::new(iter.rev()) } else { Box::new(iter) };
+    let iter: Box<dyn Iterator<Item = strata::Result<(Bytes, Bytes)>>> = if args.reverse {
+        Box::new(iter.rev())
+    } else {
+        Box::new(iter)
+    };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for pair in iter.take(usize::try_from(args.limit.unwrap_or(u64::MAX)).unwrap_or(usize::MAX)) {
         let (key, value) = pair?;
@@ -214,11 +234,23 @@ mod tests {
     fn scan_lines_in_each_format() {
         let key = Bytes::from_static(b"k1");
         let value = Bytes::from_static(b"\xff");
-        let plain = Format { hex: false, json: false };
-        let hexed = Format { hex: true, json: false };
-        let json = Format { hex: false, json: true };
+        let plain = Format {
+            hex: false,
+            json: false,
+        };
+        let hexed = Format {
+            hex: true,
+            json: false,
+        };
+        let json = Format {
+            hex: false,
+            json: true,
+        };
         assert_eq!(scan_line(&key, &value, &plain), r#"b"k1"=b"\xff""#);
         assert_eq!(scan_line(&key, &value, &hexed), "6b31 ff");
-        assert_eq!(scan_line(&key, &value, &json), r#"{"key":"k1","value_hex":"ff"}"#);
+        assert_eq!(
+            scan_line(&key, &value, &json),
+            r#"{"key":"k1","value_hex":"ff"}"#
+        );
     }
 }

@@ -30,17 +30,25 @@ fn is_empty_dir(path: &Path) -> bool {
 pub fn open_db(path: &Path, options: Options, mode: Mode) -> Result<Db> {
     match std::fs::metadata(path) {
         Ok(meta) if !meta.is_dir() => {
-            bail!("cannot open database at {}: it is not a directory", path.display())
+            bail!(
+                "cannot open database at {}: it is not a directory",
+                path.display()
+            )
         }
         Ok(_) if mode == Mode::MustExist && is_empty_dir(path) => {
             bail!("no database at {}: the directory is empty", path.display())
         }
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && mode == Mode::MustExist => {
-            bail!("no database at {}: the directory does not exist", path.display())
+            bail!(
+                "no database at {}: the directory does not exist",
+                path.display()
+            )
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e).with_context(|| format!("cannot open database at {}", path.display())),
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot open database at {}", path.display()));
+        }
     }
     match Db::open(path, options) {
         Ok(db) => Ok(db),

@@ -116,7 +116,11 @@ impl ShellArgs {
             max_frozen_memtables: 3,
             compaction: self.compaction.course_options(),
             enable_wal: !self.no_wal,
-            isolation: if self.serializable { Isolation::Serializable } else { Isolation::Snapshot },
+            isolation: if self.serializable {
+                Isolation::Serializable
+            } else {
+                Isolation::Snapshot
+            },
             ..Options::default()
         }
     }
@@ -135,7 +139,9 @@ mod tests {
     }
 
     fn shell(args: &[&str]) -> ShellArgs {
-        Wrapper::try_parse_from(std::iter::once("shell").chain(args.iter().copied())).unwrap().shell
+        Wrapper::try_parse_from(std::iter::once("shell").chain(args.iter().copied()))
+            .unwrap()
+            .shell
     }
 
     #[test]
@@ -186,17 +192,30 @@ mod tests {
                 max_levels: 4
             })
         );
-        assert_eq!(shell(&["--compaction", "none"]).options().compaction, CompactionOptions::None);
+        assert_eq!(
+            shell(&["--compaction", "none"]).options().compaction,
+            CompactionOptions::None
+        );
         assert!(Wrapper::try_parse_from(["shell", "--enable-wal", "--no-wal"]).is_err());
         assert!(Wrapper::try_parse_from(["shell", "--compaction", "fancy"]).is_err());
     }
 
     #[test]
     fn every_strategy_validates() {
-        for arg in [CompactionArg::Simple, CompactionArg::Leveled, CompactionArg::Tiered] {
-            let course = Options { compaction: arg.course_options(), ..Options::default() };
+        for arg in [
+            CompactionArg::Simple,
+            CompactionArg::Leveled,
+            CompactionArg::Tiered,
+        ] {
+            let course = Options {
+                compaction: arg.course_options(),
+                ..Options::default()
+            };
             course.validate().unwrap();
-            let engine = Options { compaction: arg.engine_options(), ..Options::default() };
+            let engine = Options {
+                compaction: arg.engine_options(),
+                ..Options::default()
+            };
             engine.validate().unwrap();
         }
     }

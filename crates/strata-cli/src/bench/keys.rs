@@ -39,7 +39,10 @@ impl KeySpace {
             bail!("--num {num} is too large");
         };
         if key_size > strata::MAX_KEY_LEN {
-            bail!("--key-size {key_size} is over the engine's limit of {}", strata::MAX_KEY_LEN);
+            bail!(
+                "--key-size {key_size} is over the engine's limit of {}",
+                strata::MAX_KEY_LEN
+            );
         }
         let needed = digits(largest);
         if key_size < needed {
@@ -101,7 +104,11 @@ impl<'a> Values<'a> {
     /// Values of `size` bytes (`pool` must hold at least `2·size`).
     pub fn new(pool: &'a [u8], size: usize, start: usize) -> Values<'a> {
         debug_assert!(pool.len() >= size.saturating_mul(2));
-        Values { pool, size, position: start % (pool.len() - size + 1) }
+        Values {
+            pool,
+            size,
+            position: start % (pool.len() - size + 1),
+        }
     }
 
     /// The next value.
@@ -109,7 +116,10 @@ impl<'a> Values<'a> {
         if self.position + self.size > self.pool.len() {
             self.position = 0;
         }
-        let value = self.pool.get(self.position..self.position + self.size).unwrap_or_default();
+        let value = self
+            .pool
+            .get(self.position..self.position + self.size)
+            .unwrap_or_default();
         // Step by an odd amount so consecutive values differ even for tiny sizes.
         self.position += self.size.max(1) + 1;
         value

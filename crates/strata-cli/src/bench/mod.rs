@@ -22,7 +22,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -118,8 +118,8 @@ impl BenchArgs {
             "threads": self.threads,
             "sync": self.sync,
             "wal": !self.no_wal,
-            "compression": format!("{:?}", self.compression).to_lowercase(),
-            "compaction": format!("{:?}", self.compaction).to_lowercase(),
+            "compression": arg_name(self.compression),
+            "compaction": arg_name(self.compaction),
             "cache_size": options.block_cache_size,
             "memtable_size": options.memtable_size,
             "bloom_bits_per_key": options.bloom_bits_per_key,
@@ -135,20 +135,27 @@ impl BenchArgs {
                 self.num, self.key_size, self.value_size, self.threads
             ),
             format!(
-                "options: compaction {:?}, compression {:?}, block cache {}, memtable {}, \
+                "options: compaction {}, compression {}, block cache {}, memtable {}, \
                  bloom {} bits/key, wal {}, sync {}",
-                self.compaction,
-                self.compression,
+                arg_name(self.compaction),
+                arg_name(self.compression),
                 human_bytes(options.block_cache_size as u64),
                 human_bytes(options.memtable_size as u64),
                 options.bloom_bits_per_key,
                 if self.no_wal { "off" } else { "on" },
                 if self.sync { "on" } else { "off" },
-            )
-            .to_lowercase(),
+            ),
             format!("path: {}", path.display()),
         ]
     }
+}
+
+/// The command-line spelling of a flag value.
+fn arg_name(value: impl ValueEnum) -> String {
+    value
+        .to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default()
 }
 
 /// Where the database lives for this run; a temporary directory is removed on drop.
@@ -187,9 +194,9 @@ fn progress_bar(workload: Workload, total: u64) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(total).with_prefix(workload.name());
-    if let Ok(style) = ProgressStyle::with_template(
-        "{prefix:>16} [{bar:40}] {pos}/{len} {per_sec} eta {eta}",
-    ) {
+    if let Ok(style) =
+        ProgressStyle::with_template("{prefix:>16} [{bar:40}] {pos}/{len} {per_sec} eta {eta}")
+    {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.enable_steady_tick(Duration::from_millis(200));
@@ -205,7 +212,11 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         bail!("--threads must be at least 1");
     }
     if args.value_size > strata::MAX_VALUE_LEN {
-        bail!("--value-size {} is over the engine's limit of {}", args.value_size, strata::MAX_VALUE_LEN);
+        bail!(
+            "--value-size {} is over the engine's limit of {}",
+            args.value_size,
+            strata::MAX_VALUE_LEN
+        );
     }
     let keys = KeySpace::new(args.key_size, args.num)?;
     let location = location(args)?;
@@ -247,7 +258,10 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
     db.close().context("close")?;
     if args.json {
         let results: Vec<_> = reports.iter().map(Report::json).collect();
-        println!("{}", json!({ "config": args.config_json(path), "results": results }));
+        println!(
+            "{}",
+            json!({ "config": args.config_json(path), "results": results })
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

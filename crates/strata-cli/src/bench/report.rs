@@ -47,12 +47,22 @@ pub struct Report {
 
 impl Report {
     /// Builds the report of `workload` from its measurements.
-    pub fn new(workload: Workload, measured: &Measured, disk_bytes: u64, peak_rss_bytes: Option<u64>) -> Report {
+    pub fn new(
+        workload: Workload,
+        measured: &Measured,
+        disk_bytes: u64,
+        peak_rss_bytes: Option<u64>,
+    ) -> Report {
         let seconds = measured.elapsed.as_secs_f64();
         let per_sec = |x: f64| if seconds > 0.0 { x / seconds } else { 0.0 };
         let us = |quantile: f64| measured.latency_ns.value_at_quantile(quantile) as f64 / 1000.0;
         let latency_us = if measured.latency_ns.is_empty() {
-            Latency { p50: 0.0, p99: 0.0, p999: 0.0, max: 0.0 }
+            Latency {
+                p50: 0.0,
+                p99: 0.0,
+                p999: 0.0,
+                max: 0.0,
+            }
         } else {
             Latency {
                 p50: us(0.5),
@@ -81,8 +91,15 @@ impl Report {
         let mut line = format!(
             "{:<16}: {:>10.0} ops/s; {:>8.1} MB/s; {} ops in {:.3} s; latency us: p50 {:.1}, \
              p99 {:.1}, p99.9 {:.1}, max {:.1}",
-            self.name, self.ops_per_sec, self.mb_per_sec, self.ops, self.seconds, l.p50, l.p99,
-            l.p999, l.max
+            self.name,
+            self.ops_per_sec,
+            self.mb_per_sec,
+            self.ops,
+            self.seconds,
+            l.p50,
+            l.p99,
+            l.p999,
+            l.max
         );
         if let Some(found) = self.found {
             line.push_str(&format!("; found {found} of {}", self.ops));
@@ -129,13 +146,19 @@ pub fn human_bytes(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 /// Total size of the regular files under `dir` (recursively); unreadable entries count 0, since
 /// files come and go while compaction runs.
 pub fn disk_usage(dir: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
     entries
         .flatten()
         .map(|entry| match entry.metadata() {
@@ -169,7 +192,8 @@ mod tests {
     use std::time::Duration;
 
     fn measured() -> Measured {
-        let mut latency_ns = hdrhistogram::Histogram::new_with_bounds(1, 3_600_000_000_000, 3).unwrap();
+        let mut latency_ns =
+            hdrhistogram::Histogram::new_with_bounds(1, 3_600_000_000_000, 3).unwrap();
         for nanos in 1..=1000u64 {
             latency_ns.record(nanos * 1000).unwrap();
         }
@@ -194,7 +218,18 @@ mod tests {
         assert!((report.latency_us.max - 1000.0).abs() < 1.0);
         assert_eq!(report.found, Some(600));
         let line = report.line();
-        for field in ["readrandom", "ops/s", "MB/s", "p50", "p99", "p99.9", "max", "found 600 of 1000", "disk 4.0 KiB", "peak RSS 1.0 MiB"] {
+        for field in [
+            "readrandom",
+            "ops/s",
+            "MB/s",
+            "p50",
+            "p99",
+            "p99.9",
+            "max",
+            "found 600 of 1000",
+            "disk 4.0 KiB",
+            "peak RSS 1.0 MiB",
+        ] {
             assert!(line.contains(field), "{field} missing in {line}");
         }
         let json = report.json();

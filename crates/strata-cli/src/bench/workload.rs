@@ -54,13 +54,18 @@ pub enum Workload {
 impl Workload {
     /// The db_bench name.
     pub fn name(self) -> String {
-        self.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default()
+        self.to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
     }
 
     /// Whether the workload reads keys and so reports a found count.
     pub fn reads(self) -> bool {
         use Workload::*;
-        matches!(self, Readrandom | Readmissing | Seekrandom | Readseq | Readreverse | Readwhilewriting)
+        matches!(
+            self,
+            Readrandom | Readmissing | Seekrandom | Readseq | Readreverse | Readwhilewriting
+        )
     }
 
     /// How many operations the workload is sized for (scans: the expected entry count).
@@ -126,7 +131,13 @@ fn histogram() -> Result<Histogram<u64>> {
 
 impl Tally {
     fn new() -> Result<Tally> {
-        Ok(Tally { ops: 0, bytes: 0, found: 0, latency_ns: histogram()?, unreported: 0 })
+        Ok(Tally {
+            ops: 0,
+            bytes: 0,
+            found: 0,
+            latency_ns: histogram()?,
+            unreported: 0,
+        })
     }
 
     /// Records one operation that started at `start`.
@@ -156,7 +167,11 @@ impl Context<'_> {
     }
 
     fn values(&self, thread: usize) -> Values<'_> {
-        Values::new(self.value_pool, self.value_size, thread.wrapping_mul(7919 * 64))
+        Values::new(
+            self.value_pool,
+            self.value_size,
+            thread.wrapping_mul(7919 * 64),
+        )
     }
 
     /// Runs `workload` and returns what it measured.
@@ -168,19 +183,24 @@ impl Context<'_> {
         let background = AtomicU64::new(0);
         let start = Instant::now();
         let tallies = std::thread::scope(|scope| -> Result<Vec<Tally>> {
-            let writer = (workload == Workload::Readwhilewriting).then(|| {
-                scope.spawn(|| self.background_writer(&stop_writer, &background))
-            });
+            let writer = (workload == Workload::Readwhilewriting)
+                .then(|| scope.spawn(|| self.background_writer(&stop_writer, &background)));
             let workers: Vec<_> = (0..self.threads)
                 .map(|thread| scope.spawn(move || self.thread(workload, thread)))
                 .collect();
             let results: Vec<Result<Tally>> = workers
                 .into_iter()
-                .map(|handle| handle.join().unwrap_or_else(|_| Err(anyhow!("a thread panicked"))))
+                .map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|_| Err(anyhow!("a thread panicked")))
+                })
                 .collect();
             stop_writer.store(true, Ordering::Relaxed);
             if let Some(writer) = writer {
-                writer.join().unwrap_or_else(|_| Err(anyhow!("the writer panicked")))?;
+                writer
+                    .join()
+                    .unwrap_or_else(|_| Err(anyhow!("the writer panicked")))?;
             }
             results.into_iter().collect()
         })?;
@@ -198,7 +218,10 @@ impl Context<'_> {
             measured.ops += tally.ops;
             measured.bytes += tally.bytes;
             measured.found += tally.found;
-            measured.latency_ns.add(&tally.latency_ns).map_err(|e| anyhow!("histogram: {e}"))?;
+            measured
+                .latency_ns
+                .add(&tally.latency_ns)
+                .map_err(|e| anyhow!("histogram: {e}"))?;
         }
         Ok(measured)
     }
@@ -212,7 +235,9 @@ impl Context<'_> {
             Workload::Fillrandom | Workload::Overwrite => {
                 self.fill(ops, Some(self.rng(workload, thread)), false, &mut tally)
             }
-            Workload::Fillsync => self.fill(ops, Some(self.rng(workload, thread)), true, &mut tally),
+            Workload::Fillsync => {
+                self.fill(ops, Some(self.rng(workload, thread)), true, &mut tally)
+            }
             Workload::Deleterandom => self.delete(ops, self.rng(workload, thread), &mut tally),
             Workload::Readrandom | Workload::Readwhilewriting => {
                 self.read(ops, self.rng(workload, thread), false, &mut tally)
@@ -231,7 +256,13 @@ impl Context<'_> {
     }
 
     /// Puts keys `ops` in order (`rng: None`) or as many random keys; `sync` after each.
-    fn fill(&self, ops: Range<u64>, mut rng: Option<StdRng>, sync: bool, t: &mut Tally) -> strata::Result<()> {
+    fn fill(
+        &self,
+        ops: Range<u64>,
+        mut rng: Option<StdRng>,
+        sync: bool,
+        t: &mut Tally,
+    ) -> strata::Result<()> {
         let mut key = self.keys.buffer();
         let mut values = self.values(ops.start as usize);
         for index in ops {
@@ -259,10 +290,20 @@ impl Context<'_> {
         Ok(())
     }
 
-    fn read(&self, ops: Range<u64>, mut rng: StdRng, missing: bool, t: &mut Tally) -> strata::Result<()> {
+    fn read(
+        &self,
+        ops: Range<u64>,
+        mut rng: StdRng,
+        missing: bool,
+        t: &mut Tally,
+    ) -> strata::Result<()> {
         let mut key = self.keys.buffer();
         for _ in ops {
-            let index = if missing { self.keys.missing(&mut rng) } else { self.keys.existing(&mut rng) };
+            let index = if missing {
+                self.keys.missing(&mut rng)
+            } else {
+                self.keys.existing(&mut rng)
+            };
             self.keys.encode(index, &mut key);
             let start = Instant::now();
             let value = self.db.get(&key)?;
@@ -306,8 +347,11 @@ impl Context<'_> {
             other => other,
         };
         let iter = self.db.range((lower, upper))?;
-        let mut iter: Box<dyn Iterator<Item = strata::Result<_>>> =
-            if reverse { Box::new(iter.rev()) } else { Box::new(iter) };
+        let mut iter: Box<dyn Iterator<Item = strata::Result<_>>> = if reverse {
+            Box::new(iter.rev())
+        } else {
+            Box::new(iter)
+        };
         loop {
             let start = Instant::now();
             let Some(pair) = iter.next() else { break };
@@ -317,7 +361,11 @@ impl Context<'_> {
         Ok(())
     }
 
-    fn once(&self, op: impl FnOnce(&Db) -> strata::Result<()>, t: &mut Tally) -> strata::Result<()> {
+    fn once(
+        &self,
+        op: impl FnOnce(&Db) -> strata::Result<()>,
+        t: &mut Tally,
+    ) -> strata::Result<()> {
         let start = Instant::now();
         op(self.db)?;
         t.record(start, 0, false, self.progress);
@@ -331,7 +379,9 @@ impl Context<'_> {
         let mut key = self.keys.buffer();
         while !stop.load(Ordering::Relaxed) {
             self.keys.encode(self.keys.existing(&mut rng), &mut key);
-            self.db.put(&key, values.next_value()).context("readwhilewriting (writer)")?;
+            self.db
+                .put(&key, values.next_value())
+                .context("readwhilewriting (writer)")?;
             writes.fetch_add(1, Ordering::Relaxed);
         }
         Ok(())

@@ -82,11 +82,20 @@ fn err<T>(message: impl Into<String>) -> Result<T, ParseError> {
 
 /// The command words with their argument synopsis and a one-line description, in help order.
 pub const COMMANDS: &[(&str, &str)] = &[
-    ("fill B E", "put i -> value{i}@{epoch} for each integer i in B..=E"),
-    ("put K V", "write one pair (V: a token or a \"quoted string\"; \"\" = empty value)"),
+    (
+        "fill B E",
+        "put i -> value{i}@{epoch} for each integer i in B..=E",
+    ),
+    (
+        "put K V",
+        "write one pair (V: a token or a \"quoted string\"; \"\" = empty value)",
+    ),
     ("get K", "read one key"),
     ("del K", "delete one key"),
-    ("scan [B E]", "list every pair, or those with B <= key <= E (bytewise)"),
+    (
+        "scan [B E]",
+        "list every pair, or those with B <= key <= E (bytewise)",
+    ),
     ("dump", "show the files of each level"),
     ("flush", "write the memtables to L0"),
     ("full_compaction", "compact the whole tree"),
@@ -142,7 +151,9 @@ fn unquote(text: &str) -> Result<(Vec<u8>, &str), ParseError> {
         match c {
             '"' => return Ok((out, &text[at + 1..])),
             '\\' => {
-                let Some((_, escaped)) = chars.next() else { break };
+                let Some((_, escaped)) = chars.next() else {
+                    break;
+                };
                 match escaped {
                     '\\' => out.push(b'\\'),
                     '"' => out.push(b'"'),
@@ -156,7 +167,9 @@ fn unquote(text: &str) -> Result<(Vec<u8>, &str), ParseError> {
                         match (hi, lo) {
                             // Two hex digits make at most 0xFF, so the cast is lossless.
                             (Some(hi), Some(lo)) => out.push((hi * 16 + lo) as u8),
-                            _ => return err("bad escape in quoted value: \\x needs two hex digits"),
+                            _ => {
+                                return err("bad escape in quoted value: \\x needs two hex digits");
+                            }
                         }
                     }
                     other => return err(format!("unknown escape \\{other} in quoted value")),
@@ -179,9 +192,11 @@ fn required<'a>(tokens: &mut Tokens<'a>, usage: &str) -> Result<&'a str, ParseEr
 }
 
 fn number(token: &str, what: &str) -> Result<u64, ParseError> {
-    token
-        .parse::<u64>()
-        .or_else(|_| err(format!("fill: {what} must be an unsigned integer, got {token:?}")))
+    token.parse::<u64>().or_else(|_| {
+        err(format!(
+            "fill: {what} must be an unsigned integer, got {token:?}"
+        ))
+    })
 }
 
 /// Parses one line. `Ok(None)` for blank lines and `#` comments.
@@ -191,7 +206,9 @@ fn number(token: &str, what: &str) -> Result<u64, ParseError> {
 /// `fill` with `B > E`, a bad quoted value.
 pub fn parse_line(line: &str) -> Result<Option<Command>, ParseError> {
     let mut tokens = Tokens { rest: line };
-    let Some(word) = tokens.next_token() else { return Ok(None) };
+    let Some(word) = tokens.next_token() else {
+        return Ok(None);
+    };
     if word.starts_with('#') {
         return Ok(None);
     }
@@ -200,17 +217,25 @@ pub fn parse_line(line: &str) -> Result<Option<Command>, ParseError> {
             let begin = number(required(&mut tokens, "fill BEGIN END")?, "BEGIN")?;
             let end = number(required(&mut tokens, "fill BEGIN END")?, "END")?;
             if begin > end {
-                return err(format!("fill: BEGIN ({begin}) must not be greater than END ({end})"));
+                return err(format!(
+                    "fill: BEGIN ({begin}) must not be greater than END ({end})"
+                ));
             }
             Command::Fill { begin, end }
         }
         "put" => {
             let key = required(&mut tokens, "put KEY VALUE")?.to_string();
-            let Some(value) = tokens.next_value()? else { return err("usage: put KEY VALUE") };
+            let Some(value) = tokens.next_value()? else {
+                return err("usage: put KEY VALUE");
+            };
             Command::Put { key, value }
         }
-        "del" => Command::Del { key: required(&mut tokens, "del KEY")?.to_string() },
-        "get" => Command::Get { key: required(&mut tokens, "get KEY")?.to_string() },
+        "del" => Command::Del {
+            key: required(&mut tokens, "del KEY")?.to_string(),
+        },
+        "get" => Command::Get {
+            key: required(&mut tokens, "get KEY")?.to_string(),
+        },
         "scan" => {
             // `scan B` alone scans everything, as the course's parser does.
             let bounds = match (tokens.next_token(), tokens.next_token()) {
@@ -229,7 +254,11 @@ pub fn parse_line(line: &str) -> Result<Option<Command>, ParseError> {
         "commit" => Command::Commit,
         "rollback" => Command::Rollback,
         "quit" | "close" => Command::Quit,
-        _ => return err(format!("unknown command {word:?} (type `help` for the list)")),
+        _ => {
+            return err(format!(
+                "unknown command {word:?} (type `help` for the list)"
+            ));
+        }
     };
     Ok(Some(command))
 }
@@ -284,11 +313,20 @@ mod tests {
 
     #[test]
     fn fill_takes_two_ordered_u64() {
-        assert_eq!(parse("fill 1000 3000"), Command::Fill { begin: 1000, end: 3000 });
+        assert_eq!(
+            parse("fill 1000 3000"),
+            Command::Fill {
+                begin: 1000,
+                end: 3000
+            }
+        );
         assert_eq!(parse("fill 7 7"), Command::Fill { begin: 7, end: 7 });
         assert_eq!(
             parse("fill 0 18446744073709551615"),
-            Command::Fill { begin: 0, end: u64::MAX }
+            Command::Fill {
+                begin: 0,
+                end: u64::MAX
+            }
         );
         assert!(parse_err("fill 5 1").contains("must not be greater"));
         assert!(parse_err("fill 1").starts_with("usage: fill"));
@@ -305,9 +343,17 @@ mod tests {
         assert_eq!(parse("flush now"), Command::Flush);
         assert_eq!(
             parse("scan a b c"),
-            Command::Scan { bounds: Some(("a".into(), "b".into())) }
+            Command::Scan {
+                bounds: Some(("a".into(), "b".into()))
+            }
         );
-        assert_eq!(parse("put k v extra"), Command::Put { key: "k".into(), value: b"v".to_vec() });
+        assert_eq!(
+            parse("put k v extra"),
+            Command::Put {
+                key: "k".into(),
+                value: b"v".to_vec()
+            }
+        );
     }
 
     #[test]
@@ -316,18 +362,26 @@ mod tests {
         assert_eq!(parse("scan 1"), Command::Scan { bounds: None });
         assert_eq!(
             parse("scan 10 9"),
-            Command::Scan { bounds: Some(("10".into(), "9".into())) }
+            Command::Scan {
+                bounds: Some(("10".into(), "9".into()))
+            }
         );
     }
 
     #[test]
     fn put_values_plain_and_quoted() {
-        let put = |k: &str, v: &[u8]| Command::Put { key: k.into(), value: v.to_vec() };
+        let put = |k: &str, v: &[u8]| Command::Put {
+            key: k.into(),
+            value: v.to_vec(),
+        };
         assert_eq!(parse("put k v"), put("k", b"v"));
         assert_eq!(parse("put k \"\""), put("k", b""));
         assert_eq!(parse("put k \"hello world\""), put("k", b"hello world"));
         assert_eq!(parse(r#"put k "a\"b\\c""#), put("k", b"a\"b\\c"));
-        assert_eq!(parse(r#"put k "\n\r\t\0\x7f\xFF""#), put("k", b"\n\r\t\0\x7f\xff"));
+        assert_eq!(
+            parse(r#"put k "\n\r\t\0\x7f\xFF""#),
+            put("k", b"\n\r\t\0\x7f\xff")
+        );
         assert_eq!(parse("put k \"é\""), put("k", "é".as_bytes()));
         assert_eq!(parse("put k \"x\" ignored"), put("k", b"x"));
         // A quote inside a plain token is just a byte.
@@ -356,7 +410,16 @@ mod tests {
     #[test]
     fn help_lists_every_command_word() {
         let words: Vec<&str> = COMMANDS.iter().map(|(synopsis, _)| *synopsis).collect();
-        for word in ["fill", "put", "get", "del", "scan", "dump", "flush", "full_compaction"] {
+        for word in [
+            "fill",
+            "put",
+            "get",
+            "del",
+            "scan",
+            "dump",
+            "flush",
+            "full_compaction",
+        ] {
             assert!(words.iter().any(|w| w.starts_with(word)), "{word}");
         }
     }

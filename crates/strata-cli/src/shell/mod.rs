@@ -38,7 +38,11 @@ enum End {
 /// # Errors
 /// Opening the database failed (nothing was read from stdin).
 pub fn run(args: &ShellArgs) -> Result<ExitCode> {
-    let db = crate::open::open_db(&args.path, args.options(), crate::open::Mode::CreateIfMissing)?;
+    let db = crate::open::open_db(
+        &args.path,
+        args.options(),
+        crate::open::Mode::CreateIfMissing,
+    )?;
     let mut session = Session::new(db);
     let mut failed = false;
     let end = if std::io::stdin().is_terminal() {
@@ -171,10 +175,13 @@ fn interactive(session: &mut Session, failed: &mut bool) -> End {
             }
         }
     };
-    if let Some(path) = &history {
-        if let Err(error) = editor.save_history(path) {
-            eprintln!("warning: could not save history to {}: {error}", path.display());
-        }
+    if let Some(path) = &history
+        && let Err(error) = editor.save_history(path)
+    {
+        eprintln!(
+            "warning: could not save history to {}: {error}",
+            path.display()
+        );
     }
     end
 }

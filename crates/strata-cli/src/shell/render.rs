@@ -65,7 +65,11 @@ pub const SYNCED: &str = "sync success";
 
 /// The `help` text: one line per command.
 pub fn help() -> Vec<String> {
-    let width = COMMANDS.iter().map(|(synopsis, _)| synopsis.len()).max().unwrap_or(0);
+    let width = COMMANDS
+        .iter()
+        .map(|(synopsis, _)| synopsis.len())
+        .max()
+        .unwrap_or(0);
     COMMANDS
         .iter()
         .map(|(synopsis, description)| format!("  {synopsis:<width$}  {description}"))
@@ -89,7 +93,10 @@ mod tests {
     fn course_lines() {
         assert_eq!(filled(1000, 3000, 0), "2001 values filled with epoch 0");
         assert_eq!(filled(5, 5, 7), "1 values filled with epoch 7");
-        assert_eq!(filled(0, u64::MAX, 1), "18446744073709551616 values filled with epoch 1");
+        assert_eq!(
+            filled(0, u64::MAX, 1),
+            "18446744073709551616 values filled with epoch 1"
+        );
         assert_eq!(deleted("1001"), "1001 deleted");
         assert_eq!(written("k"), "k written");
         let value = Bytes::from_static(b"value1001@0");
@@ -100,7 +107,10 @@ mod tests {
             scan_row(&Bytes::from_static(b"1000"), &value),
             "b\"1000\"=b\"value1001@0\""
         );
-        assert_eq!(scan_footer(3), [String::new(), "3 keys scanned".to_string()]);
+        assert_eq!(
+            scan_footer(3),
+            [String::new(), "3 keys scanned".to_string()]
+        );
         assert_eq!(FLUSHED, "flush success");
         assert_eq!(COMPACTED, "full compaction success");
     }
@@ -131,10 +141,19 @@ mod tests {
                 "dump success"
             ]
         );
-        let empty = TreeShape { l0: vec![], levels: vec![(1, vec![])] };
+        let empty = TreeShape {
+            l0: vec![],
+            levels: vec![(1, vec![])],
+        };
         assert_eq!(dump(&empty), ["L1 (0): []", "dump success"]);
-        let tiered = TreeShape { l0: vec![], levels: vec![(12, vec![12]), (9, vec![4, 9])] };
-        assert_eq!(dump(&tiered), ["L12 (1): [12]", "L9 (2): [4, 9]", "dump success"]);
+        let tiered = TreeShape {
+            l0: vec![],
+            levels: vec![(12, vec![12]), (9, vec![4, 9])],
+        };
+        assert_eq!(
+            dump(&tiered),
+            ["L12 (1): [12]", "L9 (2): [4, 9]", "dump success"]
+        );
     }
 
     #[test]

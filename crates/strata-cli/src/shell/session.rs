@@ -42,7 +42,10 @@ pub trait Store {
     /// `fill`: writes `i` → `value{i}@{epoch}` for `i` in `begin..=end`.
     fn fill(&mut self, begin: u64, end: u64, epoch: u64) -> strata::Result<()> {
         for i in begin..=end {
-            self.put(i.to_string().as_bytes(), format!("value{i}@{epoch}").as_bytes())?;
+            self.put(
+                i.to_string().as_bytes(),
+                format!("value{i}@{epoch}").as_bytes(),
+            )?;
         }
         Ok(())
     }
@@ -67,9 +70,10 @@ impl Store for Db {
     fn scan(&mut self, bounds: Option<(&[u8], &[u8])>) -> strata::Result<Pairs<'_>> {
         let iter = match bounds {
             None => self.iter()?,
-            Some((begin, end)) => {
-                self.range((Bound::Included(begin.to_vec()), Bound::Included(end.to_vec())))?
-            }
+            Some((begin, end)) => self.range((
+                Bound::Included(begin.to_vec()),
+                Bound::Included(end.to_vec()),
+            ))?,
         };
         Ok(Box::new(iter))
     }
@@ -125,15 +129,22 @@ impl Session {
                 writeln!(out, "{}", render::filled(*begin, *end, epoch))?;
             }
             Command::Put { key, value } => {
-                self.store().put(key.as_bytes(), value).with_context(|| format!("put {key}"))?;
+                self.store()
+                    .put(key.as_bytes(), value)
+                    .with_context(|| format!("put {key}"))?;
                 writeln!(out, "{}", render::written(key))?;
             }
             Command::Del { key } => {
-                self.store().delete(key.as_bytes()).with_context(|| format!("del {key}"))?;
+                self.store()
+                    .delete(key.as_bytes())
+                    .with_context(|| format!("del {key}"))?;
                 writeln!(out, "{}", render::deleted(key))?;
             }
             Command::Get { key } => {
-                let value = self.store().get(key.as_bytes()).with_context(|| format!("get {key}"))?;
+                let value = self
+                    .store()
+                    .get(key.as_bytes())
+                    .with_context(|| format!("get {key}"))?;
                 writeln!(out, "{}", render::got(key, value.as_ref()))?;
             }
             Command::Scan { bounds } => self.scan(bounds.as_ref(), out)?,
