@@ -2,6 +2,7 @@
 
 mod snapshot;
 mod transaction;
+pub(crate) mod watermark;
 
 pub use snapshot::Snapshot;
 pub use transaction::Transaction;

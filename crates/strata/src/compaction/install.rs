@@ -1,0 +1,221 @@
+//! Running a compaction task and installing its result; deleting obsolete files.
+//!
+//! Durable order (SPEC §6): outputs are written and fsynced by the job → the directory is
+//! fsynced → the edit is appended to the MANIFEST and fsynced → the new version is published
+//! in memory → inputs are deleted once no version or iterator refers to them → the directory
+//! is fsynced. So the MANIFEST never names a file that is not durable, and memory never runs
+//! ahead of disk.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use crate::compaction::Task;
+use crate::compaction::job::{JobSpec, write_outputs};
+use crate::db::state::{DbInner, SuperVersion, VersionsState};
+use crate::error::{Error, Result};
+use crate::filename;
+use crate::iter::concat::ConcatIterator;
+use crate::iter::merge::MergeIterator;
+use crate::iter::{BoxedIterator, InternalIterator};
+use crate::version::{FileMeta, Version, VersionEdit};
+
+impl DbInner {
+    /// Runs `task` and installs it. The caller has marked its inputs as compacting.
+    pub(crate) fn run_compaction(self: &Arc<Self>, task: &Task) -> Result<()> {
+        let watermark = self.read_points.watermark(&self.last_visible);
+        let mut children: Vec<BoxedIterator> = Vec::new();
+        for (level, files) in &task.inputs {
+            if *level == 0 {
+                for f in files {
+                    let t = self.table_cache.get(f.number)?;
+                    children.push(Box::new(t.iter_no_cache()));
+                }
+            } else {
+                let inner = Arc::clone(self);
+                let opener = Arc::new(move |f: &FileMeta| {
+                    let t = inner.table_cache.get(f.number)?;
+                    Ok(Box::new(t.iter_no_cache()) as BoxedIterator)
+                });
+                children.push(Box::new(ConcatIterator::new(files.clone(), opener)));
+            }
+        }
+        let mut merged = MergeIterator::new(children);
+        merged.seek_to_first()?;
+        let spec = JobSpec {
+            watermark,
+            bottom: task.bottom,
+            split_at: self.opts.target_sst_size as u64,
+            cancellable: true,
+        };
+        let outputs = write_outputs(self, &mut merged, &spec)?;
+        drop(merged);
+        let written: u64 = outputs.iter().map(|f| f.size).sum();
+        let numbers: Vec<u64> = outputs.iter().map(|f| f.number).collect();
+        if let Err(e) = self.install_compaction(task, outputs) {
+            for n in numbers {
+                self.table_cache.evict(n);
+                let _ = self.fs.remove(&filename::table_path(&self.dir, n));
+            }
+            return Err(e);
+        }
+        self.stats.compactions.fetch_add(1, Ordering::Relaxed);
+        self.stats.compaction_bytes_read.fetch_add(task.input_bytes(), Ordering::Relaxed);
+        self.stats.compaction_bytes_written.fetch_add(written, Ordering::Relaxed);
+        tracing::debug!(reason = %task.reason, written, "compaction installed");
+        Ok(())
+    }
+
+    fn install_compaction(&self, task: &Task, outputs: Vec<FileMeta>) -> Result<()> {
+        // The outputs' directory entries must be durable before the MANIFEST names them.
+        if !outputs.is_empty() {
+            self.fs.sync_dir(&self.dir)?;
+        }
+        let mut versions = self.versions.lock();
+        let current = Arc::clone(&self.current().version);
+        for (level, files) in &task.inputs {
+            for f in files {
+                if !version_has(&current, *level, f.number) {
+                    return Err(Error::InvalidArgument(format!(
+                        "compaction input {} left L{level} during the job",
+                        f.number
+                    )));
+                }
+            }
+        }
+        let mut edit = VersionEdit::default();
+        for (level, files) in &task.inputs {
+            for f in files {
+                edit.deleted_files.push((*level, f.number));
+            }
+        }
+        for f in outputs {
+            edit.new_files.push((task.output_level, f));
+        }
+        let removed: Vec<Arc<FileMeta>> =
+            task.inputs.iter().flat_map(|(_, fs)| fs.iter().cloned()).collect();
+        self.log_and_apply(&mut versions, edit, None)?;
+        versions.obsolete_files.extend(removed);
+        drop(versions);
+        self.purge_obsolete_files();
+        Ok(())
+    }
+
+    /// Appends `edit` to the MANIFEST (durably), then publishes the new version. With
+    /// `flushed = Some(id)`, the frozen memtable `id` leaves the super version in the same
+    /// swap. Requires the `versions` lock. A MANIFEST failure poisons the database.
+    pub(crate) fn log_and_apply(
+        &self,
+        versions: &mut VersionsState,
+        mut edit: VersionEdit,
+        flushed: Option<u64>,
+    ) -> Result<()> {
+        let current = self.current();
+        edit.next_file_number = Some(self.next_file_number.load(Ordering::SeqCst));
+        edit.last_sequence = Some(self.last_visible.load(Ordering::Acquire));
+        let new_version = current
+            .version
+            .apply(&edit)
+            .map_err(|reason| Error::corruption(&self.dir, 0, format!("bad edit: {reason}")))?;
+        #[cfg(any(debug_assertions, feature = "debug-invariants"))]
+        if let Err(reason) = new_version.check_invariants() {
+            debug_assert!(false, "version invariant broken: {reason}");
+        }
+        let Some(manifest) = versions.manifest.as_mut() else {
+            return Err(Error::Closed);
+        };
+        if let Err(e) = manifest.append(&edit) {
+            self.poison(&e);
+            return Err(e);
+        }
+        let rotate = manifest.size() > self.opts.max_manifest_size;
+        let new_version = Arc::new(new_version);
+        {
+            let mut guard = self.super_version.write();
+            let cur = Arc::clone(&guard);
+            let imms = match flushed {
+                Some(id) => cur.imms.iter().filter(|m| m.id() != id).cloned().collect(),
+                None => cur.imms.clone(),
+            };
+            *guard = Arc::new(SuperVersion {
+                mem: Arc::clone(&cur.mem),
+                imms,
+                version: Arc::clone(&new_version),
+            });
+        }
+        if rotate {
+            if let Err(e) = self.rotate_manifest(versions, &new_version) {
+                tracing::warn!(error = %e, "MANIFEST rotation failed; keeping the old one");
+            }
+        }
+        self.bg_cv.notify_all();
+        Ok(())
+    }
+
+    /// Starts a new MANIFEST holding a snapshot of `version` and retires the old one.
+    pub(crate) fn rotate_manifest(&self, versions: &mut VersionsState, version: &Version) -> Result<()> {
+        let number = self.new_file_number();
+        let mut snapshot = version.snapshot_edit();
+        snapshot.log_number = Some(self.min_live_wal());
+        snapshot.next_file_number = Some(self.next_file_number.load(Ordering::SeqCst));
+        snapshot.last_sequence = Some(self.last_visible.load(Ordering::Acquire));
+        let writer = crate::version::manifest::ManifestWriter::create(
+            Arc::clone(&self.fs),
+            &self.dir,
+            number,
+            &snapshot,
+        )?;
+        let old = versions.manifest.replace(writer).map(|m| m.number());
+        if let Some(old) = old {
+            let _ = self.fs.remove(&filename::manifest_path(&self.dir, old));
+        }
+        Ok(())
+    }
+
+    /// The number of the oldest WAL still needed: the oldest unflushed memtable's.
+    pub(crate) fn min_live_wal(&self) -> u64 {
+        let sv = self.current();
+        sv.imms.last().map_or(sv.mem.id(), |m| m.id())
+    }
+
+    /// Deletes obsolete SSTs that no version or iterator refers to any more.
+    pub(crate) fn purge_obsolete_files(&self) {
+        let deletable: Vec<u64> = {
+            let mut versions = self.versions.lock();
+            let mut out = Vec::new();
+            // Only the obsolete list holds the last reference once every reader let go; no
+            // new reference can appear, since no live version holds the file.
+            versions.obsolete_files.retain(|f| {
+                if Arc::strong_count(f) == 1 {
+                    out.push(f.number);
+                    false
+                } else {
+                    true
+                }
+            });
+            out
+        };
+        if deletable.is_empty() {
+            return;
+        }
+        for number in &deletable {
+            self.table_cache.evict(*number);
+            if let Err(e) = self.fs.remove(&filename::table_path(&self.dir, *number)) {
+                tracing::warn!(error = %e, number, "could not delete an obsolete table");
+            }
+        }
+        if let Err(e) = self.fs.sync_dir(&self.dir) {
+            tracing::warn!(error = %e, "could not sync the directory after deletions");
+        }
+    }
+}
+
+fn version_has(v: &Version, level: u32, number: u64) -> bool {
+    if level == 0 {
+        return v.l0.iter().any(|f| f.number == number);
+    }
+    v.levels
+        .iter()
+        .filter(|r| r.id == u64::from(level))
+        .any(|r| r.files.iter().any(|f| f.number == number))
+}
+

@@ -1,0 +1,194 @@
+//! The shared state behind a `Db` handle.
+//!
+//! Locks, from outermost to innermost (never take an outer one while holding an inner one):
+//! 1. `commit` — the commit queue (held only to enqueue/dequeue, never across I/O);
+//! 2. `wal` — the live WAL writer, held by the single commit leader while it appends and
+//!    syncs (other writers are queued behind the leader anyway; readers never take it);
+//! 3. `versions` — MANIFEST writer and version bookkeeping, held by flush/compaction while
+//!    they log an edit (an fsync, but readers and writers never need this lock);
+//! 4. `super_version` — a `RwLock<Arc<SuperVersion>>`, held only to clone or swap the `Arc`.
+//!
+//! Invariants:
+//! - `last_visible` only grows and every record with seq <= `last_visible` is in a memtable of
+//!   the current super version or in an SST of its version;
+//! - unregistered readers (`get`, iterators) load the super version **before**
+//!   `last_visible`: a write that completed before the read began is in that super version, a
+//!   write racing with it may or may not be seen (both are linearizable), and any compaction
+//!   installed before the super version was loaded computed its watermark from an older
+//!   `last_visible`, so it kept every version the read can ask for. Registered readers
+//!   (snapshots, transactions) hold their seq in `read_points` and may load any later super
+//!   version;
+//! - the version only changes under the `versions` lock, after the edit is durable.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+
+use parking_lot::{Condvar, Mutex, RwLock};
+
+use crate::cache::TableCache;
+use crate::db::stats::Counters;
+use crate::db::write::CommitQueue;
+use crate::error::{Error, Result};
+use crate::fs::{FileLock, FileSystem};
+use crate::memtable::MemTable;
+use crate::mvcc::watermark::ReadPoints;
+use crate::options::Options;
+use crate::version::manifest::ManifestWriter;
+use crate::version::{FileMeta, Version};
+use crate::wal::LogWriter;
+
+/// What a reader needs: memtables and the version, swapped atomically as one `Arc`.
+pub(crate) struct SuperVersion {
+    /// The mutable memtable.
+    pub mem: Arc<MemTable>,
+    /// Frozen memtables, newest first.
+    pub imms: Vec<Arc<MemTable>>,
+    /// The live SSTs.
+    pub version: Arc<Version>,
+}
+
+/// The WAL writer the commit leader appends to.
+pub(crate) struct WalState {
+    /// `None` when the WAL is disabled.
+    pub writer: Option<LogWriter>,
+    /// The seq the next batch gets.
+    pub next_seq: u64,
+    /// Scratch buffer for encoding records.
+    pub buf: Vec<u8>,
+}
+
+/// MANIFEST and background-work bookkeeping.
+pub(crate) struct VersionsState {
+    /// The live MANIFEST (None only while opening).
+    pub manifest: Option<ManifestWriter>,
+    /// Files removed from the version, deleted once no reader holds them.
+    pub obsolete_files: Vec<Arc<FileMeta>>,
+    /// Numbers of files being written by running jobs (never orphans).
+    pub pending_outputs: Vec<u64>,
+    /// File numbers captured by running compactions.
+    pub compacting: Vec<u64>,
+    /// Set while `Db::compact` runs: background compaction pauses.
+    pub manual_compaction: bool,
+    /// Running background compactions.
+    pub running_compactions: usize,
+    /// Whether a flush is running.
+    pub flushing: bool,
+    /// Tells background threads to stop.
+    pub shutting_down: bool,
+}
+
+pub(crate) struct DbInner {
+    pub dir: PathBuf,
+    pub opts: Options,
+    pub fs: Arc<dyn FileSystem>,
+    pub table_cache: TableCache,
+    pub super_version: RwLock<Arc<SuperVersion>>,
+    pub last_visible: AtomicU64,
+    pub next_file_number: AtomicU64,
+    pub read_points: ReadPoints,
+    pub commit: CommitQueue,
+    pub wal: Mutex<WalState>,
+    pub versions: Mutex<VersionsState>,
+    /// Signalled whenever background work finishes something (flush, compaction) or fails.
+    pub bg_cv: Condvar,
+    pub closed: AtomicBool,
+    /// Set when close begins: background jobs stop at their next safe point.
+    pub closing: AtomicBool,
+    poisoned: AtomicBool,
+    poison_reason: Mutex<Option<String>>,
+    pub stats: Counters,
+    pub lock: Mutex<Option<Box<dyn FileLock>>>,
+    pub threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl DbInner {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        dir: PathBuf,
+        opts: Options,
+        fs: Arc<dyn FileSystem>,
+        table_cache: TableCache,
+        sv: SuperVersion,
+        last_seq: u64,
+        next_file_number: u64,
+        manifest: ManifestWriter,
+        wal: Option<LogWriter>,
+        lock: Box<dyn FileLock>,
+    ) -> DbInner {
+        DbInner {
+            dir,
+            opts,
+            fs,
+            table_cache,
+            super_version: RwLock::new(Arc::new(sv)),
+            last_visible: AtomicU64::new(last_seq),
+            next_file_number: AtomicU64::new(next_file_number),
+            read_points: ReadPoints::default(),
+            commit: CommitQueue::default(),
+            wal: Mutex::new(WalState { writer: wal, next_seq: last_seq + 1, buf: Vec::new() }),
+            versions: Mutex::new(VersionsState {
+                manifest: Some(manifest),
+                obsolete_files: Vec::new(),
+                pending_outputs: Vec::new(),
+                compacting: Vec::new(),
+                manual_compaction: false,
+                running_compactions: 0,
+                flushing: false,
+                shutting_down: false,
+            }),
+            bg_cv: Condvar::new(),
+            closed: AtomicBool::new(false),
+            closing: AtomicBool::new(false),
+            poisoned: AtomicBool::new(false),
+            poison_reason: Mutex::new(None),
+            stats: Counters::default(),
+            lock: Mutex::new(Some(lock)),
+            threads: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The current super version.
+    pub(crate) fn current(&self) -> Arc<SuperVersion> {
+        Arc::clone(&self.super_version.read())
+    }
+
+    /// Allocates a fresh file number (never reused).
+    pub(crate) fn new_file_number(&self) -> u64 {
+        self.next_file_number.fetch_add(1, Ordering::SeqCst)
+    }
+
+    /// `Err(Closed)` after close.
+    pub(crate) fn check_open(&self) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) { Err(Error::Closed) } else { Ok(()) }
+    }
+
+    /// `Err` if writes are refused (closed or poisoned).
+    pub(crate) fn check_writable(&self) -> Result<()> {
+        self.check_open()?;
+        if self.poisoned.load(Ordering::Acquire) {
+            let reason = self.poison_reason.lock().clone().unwrap_or_default();
+            return Err(Error::Poisoned(reason));
+        }
+        Ok(())
+    }
+
+    /// Refuses all further writes; reads go on. Wakes everyone waiting on background work.
+    pub(crate) fn poison(&self, err: &Error) {
+        tracing::error!(error = %err, "database poisoned: refusing further writes");
+        {
+            let mut reason = self.poison_reason.lock();
+            if reason.is_none() {
+                *reason = Some(err.to_string());
+            }
+        }
+        self.poisoned.store(true, Ordering::Release);
+        let _guard = self.versions.lock();
+        self.bg_cv.notify_all();
+    }
+
+    pub(crate) fn is_poisoned(&self) -> bool {
+        self.poisoned.load(Ordering::Acquire)
+    }
+}
