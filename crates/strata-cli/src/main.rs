@@ -12,7 +12,6 @@ mod open;
 mod options;
 mod output;
 mod shell;
-mod stats;
 
 use std::process::ExitCode;
 

@@ -20,6 +20,17 @@ pub struct Latency {
     pub max: f64,
 }
 
+/// What is measured outside the workload's threads once it ends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sizes {
+    /// Bytes under the database directory.
+    pub disk_bytes: u64,
+    /// The engine's cumulative write amplification.
+    pub write_amplification: f64,
+    /// The process's peak RSS, if known.
+    pub peak_rss_bytes: Option<u64>,
+}
+
 /// One workload's results.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
@@ -41,18 +52,15 @@ pub struct Report {
     pub background_writes: Option<u64>,
     /// Bytes of all files under the database directory after the workload.
     pub disk_bytes: u64,
+    /// Engine bytes written (flushes + compactions) / user bytes written, since the bench began.
+    pub write_amplification: f64,
     /// Peak resident set size of the process so far (Linux `VmHWM`), if known.
     pub peak_rss_bytes: Option<u64>,
 }
 
 impl Report {
     /// Builds the report of `workload` from its measurements.
-    pub fn new(
-        workload: Workload,
-        measured: &Measured,
-        disk_bytes: u64,
-        peak_rss_bytes: Option<u64>,
-    ) -> Report {
+    pub fn new(workload: Workload, measured: &Measured, sizes: Sizes) -> Report {
         let seconds = measured.elapsed.as_secs_f64();
         let per_sec = |x: f64| if seconds > 0.0 { x / seconds } else { 0.0 };
         let us = |quantile: f64| measured.latency_ns.value_at_quantile(quantile) as f64 / 1000.0;
@@ -80,8 +88,9 @@ impl Report {
             latency_us,
             found: workload.reads().then_some(measured.found),
             background_writes: measured.background_writes,
-            disk_bytes,
-            peak_rss_bytes,
+            disk_bytes: sizes.disk_bytes,
+            write_amplification: sizes.write_amplification,
+            peak_rss_bytes: sizes.peak_rss_bytes,
         }
     }
 
@@ -108,6 +117,7 @@ impl Report {
             line.push_str(&format!("; background writes {writes}"));
         }
         line.push_str(&format!("; disk {}", human_bytes(self.disk_bytes)));
+        line.push_str(&format!("; write amp {:.2}x", self.write_amplification));
         match self.peak_rss_bytes {
             Some(rss) => line.push_str(&format!("; peak RSS {}", human_bytes(rss))),
             None => line.push_str("; peak RSS n/a"),
@@ -132,6 +142,7 @@ impl Report {
             "found": self.found,
             "background_writes": self.background_writes,
             "disk_bytes": self.disk_bytes,
+            "write_amplification": self.write_amplification,
             "peak_rss_bytes": self.peak_rss_bytes,
         })
     }
@@ -207,9 +218,21 @@ mod tests {
         }
     }
 
+    fn sizes(disk_bytes: u64, peak_rss_bytes: Option<u64>) -> Sizes {
+        Sizes {
+            disk_bytes,
+            write_amplification: 1.5,
+            peak_rss_bytes,
+        }
+    }
+
     #[test]
     fn report_computes_rates_and_percentiles() {
-        let report = Report::new(Workload::Readrandom, &measured(), 4096, Some(1 << 20));
+        let report = Report::new(
+            Workload::Readrandom,
+            &measured(),
+            sizes(4096, Some(1 << 20)),
+        );
         assert_eq!(report.ops_per_sec, 2000.0);
         assert!((report.mb_per_sec - 0.232).abs() < 1e-9);
         assert!((report.latency_us.p50 - 500.0).abs() < 1.0);
@@ -228,6 +251,7 @@ mod tests {
             "max",
             "found 600 of 1000",
             "disk 4.0 KiB",
+            "write amp 1.50x",
             "peak RSS 1.0 MiB",
         ] {
             assert!(line.contains(field), "{field} missing in {line}");
@@ -241,7 +265,7 @@ mod tests {
 
     #[test]
     fn writes_have_no_found_count() {
-        let report = Report::new(Workload::Fillseq, &measured(), 0, None);
+        let report = Report::new(Workload::Fillseq, &measured(), sizes(0, None));
         assert_eq!(report.found, None);
         assert!(!report.line().contains("found"));
         assert!(report.line().contains("peak RSS n/a"));

@@ -101,7 +101,11 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("full_compaction", "compact the whole tree"),
     ("sync", "make every acknowledged write durable"),
     ("stats", "show the engine's counters"),
-    ("begin / commit / rollback", "transactions"),
+    ("begin", "start a transaction: get/put/del/fill then use it"),
+    (
+        "commit / rollback",
+        "end the transaction, keeping or discarding its writes",
+    ),
     ("help", "this list"),
     ("quit / close", "close the database and exit"),
 ];

@@ -63,6 +63,13 @@ pub const COMPACTED: &str = "full compaction success";
 /// `sync success` (an extra; the course has no `sync`).
 pub const SYNCED: &str = "sync success";
 
+/// After `begin`.
+pub const BEGUN: &str = "transaction started";
+/// After a successful `commit` (SPEC §9.1).
+pub const COMMITTED: &str = "committed";
+/// After `rollback`.
+pub const ROLLED_BACK: &str = "rolled back";
+
 /// The `help` text: one line per command.
 pub fn help() -> Vec<String> {
     let width = COMMANDS

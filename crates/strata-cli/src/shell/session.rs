@@ -4,15 +4,16 @@
 //! after each command that succeeds (SPEC §9.1), never after a failure; result lines go only to
 //! the writer passed in (stdout), errors are returned to the caller, which prints them on stderr.
 //!
-//! Data commands (`get`, `put`, `del`, `fill`, `scan`) go through the [`Store`] trait, so a
-//! transaction can stand in for the database between `begin` and `commit` once the engine's
-//! `Transaction` has its methods: implement `Store` for it and fill in [`Session::begin`].
+//! Data commands (`get`, `put`, `del`, `fill`, `scan`) go through the [`Store`] trait: the
+//! database, or the open [`Transaction`] between `begin` and `commit`/`rollback`. Maintenance
+//! commands (`flush`, `dump`, …) always act on the database. End of input or `quit` with a
+//! transaction open rolls it back, with a warning.
 
 use std::io::Write;
 use std::ops::Bound;
 
 use anyhow::{Context, Result, bail};
-use strata::{Bytes, Db, WriteBatch};
+use strata::{Bytes, Db, Transaction, WriteBatch};
 
 use super::command::Command;
 use super::render;
@@ -32,15 +33,15 @@ pub type Pairs<'a> = Box<dyn Iterator<Item = strata::Result<(Bytes, Bytes)>> + '
 /// Where data commands read and write: the database, or an open transaction.
 pub trait Store {
     /// The newest visible value of `key`.
-    fn get(&mut self, key: &[u8]) -> strata::Result<Option<Bytes>>;
+    fn get(&mut self, key: &[u8]) -> Result<Option<Bytes>>;
     /// Writes one pair.
-    fn put(&mut self, key: &[u8], value: &[u8]) -> strata::Result<()>;
+    fn put(&mut self, key: &[u8], value: &[u8]) -> Result<()>;
     /// Deletes one key.
-    fn delete(&mut self, key: &[u8]) -> strata::Result<()>;
+    fn delete(&mut self, key: &[u8]) -> Result<()>;
     /// The live pairs within `bounds` (`None`: all), in key order.
-    fn scan(&mut self, bounds: Option<(&[u8], &[u8])>) -> strata::Result<Pairs<'_>>;
+    fn scan(&mut self, bounds: Option<(&[u8], &[u8])>) -> Result<Pairs<'_>>;
     /// `fill`: writes `i` → `value{i}@{epoch}` for `i` in `begin..=end`.
-    fn fill(&mut self, begin: u64, end: u64, epoch: u64) -> strata::Result<()> {
+    fn fill(&mut self, begin: u64, end: u64, epoch: u64) -> Result<()> {
         for i in begin..=end {
             self.put(
                 i.to_string().as_bytes(),
@@ -55,19 +56,19 @@ pub trait Store {
 const FILL_BATCH: u64 = 1024;
 
 impl Store for Db {
-    fn get(&mut self, key: &[u8]) -> strata::Result<Option<Bytes>> {
-        Db::get(self, key)
+    fn get(&mut self, key: &[u8]) -> Result<Option<Bytes>> {
+        Ok(Db::get(self, key)?)
     }
 
-    fn put(&mut self, key: &[u8], value: &[u8]) -> strata::Result<()> {
-        Db::put(self, key, value)
+    fn put(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
+        Ok(Db::put(self, key, value)?)
     }
 
-    fn delete(&mut self, key: &[u8]) -> strata::Result<()> {
-        Db::delete(self, key)
+    fn delete(&mut self, key: &[u8]) -> Result<()> {
+        Ok(Db::delete(self, key)?)
     }
 
-    fn scan(&mut self, bounds: Option<(&[u8], &[u8])>) -> strata::Result<Pairs<'_>> {
+    fn scan(&mut self, bounds: Option<(&[u8], &[u8])>) -> Result<Pairs<'_>> {
         let iter = match bounds {
             None => self.iter()?,
             Some((begin, end)) => self.range((
@@ -79,7 +80,7 @@ impl Store for Db {
     }
 
     /// Same result as one `put` per key, written in batches so large fills are fast.
-    fn fill(&mut self, begin: u64, end: u64, epoch: u64) -> strata::Result<()> {
+    fn fill(&mut self, begin: u64, end: u64, epoch: u64) -> Result<()> {
         let mut batch = WriteBatch::new();
         for i in begin..=end {
             batch.put(i.to_string(), format!("value{i}@{epoch}"));
@@ -94,16 +95,40 @@ impl Store for Db {
     }
 }
 
+impl Store for Transaction {
+    fn get(&mut self, key: &[u8]) -> Result<Option<Bytes>> {
+        Ok(Transaction::get(self, key)?)
+    }
+
+    fn put(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
+        Ok(Transaction::put(self, key, value)?)
+    }
+
+    fn delete(&mut self, key: &[u8]) -> Result<()> {
+        Ok(Transaction::delete(self, key)?)
+    }
+
+    /// TODO(transactions): `txn.range(..)` once the engine's `Transaction` has it.
+    fn scan(&mut self, _bounds: Option<(&[u8], &[u8])>) -> Result<Pairs<'_>> {
+        bail!("scan inside a transaction is not available yet")
+    }
+}
+
 /// An open shell session.
 pub struct Session {
     db: Db,
+    transaction: Option<Transaction>,
     epoch: u64,
 }
 
 impl Session {
-    /// A session on an open database, at epoch 0.
+    /// A session on an open database, at epoch 0, with no transaction.
     pub fn new(db: Db) -> Session {
-        Session { db, epoch: 0 }
+        Session {
+            db,
+            transaction: None,
+            epoch: 0,
+        }
     }
 
     /// Runs one command, writing its result lines to `out`; the epoch rises on success.
@@ -116,9 +141,12 @@ impl Session {
         Ok(flow)
     }
 
-    /// Where data commands go.
+    /// Where data commands go: the open transaction, else the database.
     fn store(&mut self) -> &mut dyn Store {
-        &mut self.db
+        match &mut self.transaction {
+            Some(transaction) => transaction,
+            None => &mut self.db,
+        }
     }
 
     fn run(&mut self, command: &Command, out: &mut dyn Write) -> Result<Flow> {
@@ -165,14 +193,33 @@ impl Session {
                 self.db.sync().context("sync")?;
                 writeln!(out, "{}", render::SYNCED)?;
             }
-            Command::Stats => writeln!(out, "{}", crate::stats::render(&self.db.stats()))?,
+            Command::Stats => writeln!(out, "{}", self.db.stats())?,
             Command::Help => {
                 for line in render::help() {
                     writeln!(out, "{line}")?;
                 }
             }
-            Command::Begin => self.begin()?,
-            Command::Commit | Command::Rollback => self.end_transaction()?,
+            Command::Begin => {
+                if self.transaction.is_some() {
+                    bail!("a transaction is already open (commit or rollback first)");
+                }
+                self.transaction = Some(self.db.transaction());
+                writeln!(out, "{}", render::BEGUN)?;
+            }
+            Command::Commit => {
+                let Some(transaction) = self.transaction.take() else {
+                    bail!("no open transaction (begin first)")
+                };
+                transaction.commit().context("commit")?;
+                writeln!(out, "{}", render::COMMITTED)?;
+            }
+            Command::Rollback => {
+                let Some(transaction) = self.transaction.take() else {
+                    bail!("no open transaction (begin first)")
+                };
+                transaction.rollback();
+                writeln!(out, "{}", render::ROLLED_BACK)?;
+            }
             Command::Quit => return Ok(Flow::Quit),
         }
         Ok(Flow::Continue)
@@ -196,23 +243,16 @@ impl Session {
         Ok(())
     }
 
-    /// `begin`. TODO(transactions): once `strata::Transaction` has get/put/delete/range/commit,
-    /// keep `self.db.transaction()` in the session, implement `Store` for it and route
-    /// `store()` to it while it is open; `commit` prints `committed` or the conflict.
-    fn begin(&mut self) -> Result<()> {
-        bail!("transactions are not available yet")
-    }
-
-    /// `commit` / `rollback` (see [`Session::begin`]).
-    fn end_transaction(&mut self) -> Result<()> {
-        bail!("transactions are not available yet")
-    }
-
-    /// Closes the database (idempotent in the engine).
+    /// Rolls back an open transaction (with a warning on stderr) and closes the database
+    /// (idempotent in the engine).
     ///
     /// # Errors
     /// The engine's close error.
-    pub fn close(&self) -> Result<()> {
+    pub fn close(&mut self) -> Result<()> {
+        if let Some(transaction) = self.transaction.take() {
+            transaction.rollback();
+            eprintln!("warning: the open transaction was rolled back");
+        }
         self.db.close().context("close")
     }
 }

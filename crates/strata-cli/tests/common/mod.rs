@@ -23,13 +23,16 @@ pub fn shell(dir: &Path, extra: &[&str], script: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    // Feed stdin from another thread so a large output cannot block the script, and ignore a
+    // broken pipe: a shell that failed to open exits without reading its input.
+    let mut stdin = child.stdin.take().unwrap();
+    let script = script.as_bytes().to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = stdin.write_all(&script);
+    });
+    let output = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    output
 }
 
 /// Stdout as lines.
