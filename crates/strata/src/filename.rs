@@ -78,6 +78,7 @@ fn parse_number(s: &str) -> Option<u64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -88,7 +89,10 @@ mod tests {
         assert_eq!(t.file_name().unwrap().to_str().unwrap(), "000007.sst");
         assert_eq!(parse_file_name("000007.sst"), Some(FileKind::Table(7)));
         assert_eq!(parse_file_name("1234567.wal"), Some(FileKind::Wal(1234567)));
-        assert_eq!(parse_file_name("MANIFEST-000003"), Some(FileKind::Manifest(3)));
+        assert_eq!(
+            parse_file_name("MANIFEST-000003"),
+            Some(FileKind::Manifest(3))
+        );
         assert_eq!(parse_file_name("CURRENT"), Some(FileKind::Current));
         assert_eq!(parse_file_name("CURRENT.tmp"), Some(FileKind::Temp));
         assert_eq!(parse_file_name("notes.txt"), None);

@@ -89,10 +89,10 @@ pub fn trailer(ikey: &[u8]) -> u64 {
     debug_assert!(ikey.len() >= TRAILER_LEN);
     let start = ikey.len().saturating_sub(TRAILER_LEN);
     let mut b = [0u8; 8];
-    if let Some(t) = ikey.get(start..) {
-        if t.len() == TRAILER_LEN {
-            b.copy_from_slice(t);
-        }
+    if let Some(t) = ikey.get(start..)
+        && t.len() == TRAILER_LEN
+    {
+        b.copy_from_slice(t);
     }
     u64::from_le_bytes(b)
 }
@@ -128,7 +128,11 @@ pub fn parse_internal_key(ikey: &[u8]) -> Option<ParsedKey<'_>> {
     }
     let t = trailer(ikey);
     let kind = ValueKind::from_u8((t & 0xFF) as u8)?;
-    Some(ParsedKey { user_key: user_key(ikey), seq: t >> 8, kind })
+    Some(ParsedKey {
+        user_key: user_key(ikey),
+        seq: t >> 8,
+        kind,
+    })
 }
 
 /// Compares two encoded internal keys: user key ascending, then trailer descending.
@@ -141,6 +145,7 @@ pub fn compare_internal_keys(a: &[u8], b: &[u8]) -> Ordering {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -153,14 +158,21 @@ mod tests {
         assert_eq!(compare_internal_keys(&a1, &ab), Ordering::Less);
         let seek = seek_key(b"a", 5);
         assert_eq!(compare_internal_keys(&seek, &a5), Ordering::Less);
-        assert_eq!(compare_internal_keys(&seek, &make_internal_key(b"a", 6, 0)), Ordering::Greater);
+        assert_eq!(
+            compare_internal_keys(&seek, &make_internal_key(b"a", 6, 0)),
+            Ordering::Greater
+        );
     }
 
     #[test]
     fn parse_rejects_short_and_unknown_kinds() {
         assert!(parse_internal_key(b"abc").is_none());
         assert!(parse_internal_key(&make_internal_key(b"k", 3, 7)).is_none());
-        let p = parse_internal_key(&make_internal_key(b"k", 3, 0)).unwrap();
-        assert_eq!((p.user_key, p.seq, p.kind), (&b"k"[..], 3, ValueKind::Delete));
+        let k = make_internal_key(b"k", 3, 0);
+        let p = parse_internal_key(&k).unwrap();
+        assert_eq!(
+            (p.user_key, p.seq, p.kind),
+            (&b"k"[..], 3, ValueKind::Delete)
+        );
     }
 }

@@ -7,8 +7,8 @@
 //! edit to the MANIFEST (durable), publish the new version, and queue the inputs for deletion
 //! once no reader holds them.
 
-pub(crate) mod job;
 pub(crate) mod install;
+pub(crate) mod job;
 
 use std::sync::Arc;
 
@@ -31,12 +31,18 @@ pub(crate) struct Task {
 impl Task {
     /// Every input file number.
     pub(crate) fn input_numbers(&self) -> impl Iterator<Item = u64> + '_ {
-        self.inputs.iter().flat_map(|(_, files)| files.iter().map(|f| f.number))
+        self.inputs
+            .iter()
+            .flat_map(|(_, files)| files.iter().map(|f| f.number))
     }
 
     /// Bytes of all inputs.
     pub(crate) fn input_bytes(&self) -> u64 {
-        self.inputs.iter().flat_map(|(_, fs)| fs.iter()).map(|f| f.size).sum()
+        self.inputs
+            .iter()
+            .flat_map(|(_, fs)| fs.iter())
+            .map(|f| f.size)
+            .sum()
     }
 }
 

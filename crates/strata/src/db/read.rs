@@ -52,7 +52,12 @@ pub(crate) fn bounds_empty(lower: &Bound<Bytes>, upper: &Bound<Bytes>) -> bool {
 
 impl DbInner {
     /// The value of `key` as of `seq` in super version `sv`.
-    pub(crate) fn get_at(&self, sv: &SuperVersion, key: &[u8], seq: SeqNum) -> Result<Option<Bytes>> {
+    pub(crate) fn get_at(
+        &self,
+        sv: &SuperVersion,
+        key: &[u8],
+        seq: SeqNum,
+    ) -> Result<Option<Bytes>> {
         let found = |r: (ValueKind, Bytes)| match r.0 {
             ValueKind::Put => Some(r.1),
             ValueKind::Delete => None,
@@ -76,12 +81,12 @@ impl DbInner {
         for run in &sv.version.levels {
             let files = &run.files;
             let idx = files.partition_point(|f| f.largest_user_key() < key);
-            if let Some(f) = files.get(idx) {
-                if f.smallest_user_key() <= key && f.smallest_seq <= seq {
-                    if let Some(r) = self.table_cache.get(f.number)?.get(key, seq)? {
-                        return Ok(found(r));
-                    }
-                }
+            if let Some(f) = files.get(idx)
+                && f.smallest_user_key() <= key
+                && f.smallest_seq <= seq
+                && let Some(r) = self.table_cache.get(f.number)?.get(key, seq)?
+            {
+                return Ok(found(r));
             }
         }
         Ok(None)
@@ -157,13 +162,20 @@ pub(crate) fn prefix_bounds(prefix: &[u8]) -> (Bound<Bytes>, Bound<Bytes>) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     #[test]
     fn prefix_bounds_cover_exactly_the_prefix() {
-        assert_eq!(prefix_bounds(b"ab").1, Bound::Excluded(Bytes::from_static(b"ac")));
-        assert_eq!(prefix_bounds(b"a\xff").1, Bound::Excluded(Bytes::from_static(b"b")));
+        assert_eq!(
+            prefix_bounds(b"ab").1,
+            Bound::Excluded(Bytes::from_static(b"ac"))
+        );
+        assert_eq!(
+            prefix_bounds(b"a\xff").1,
+            Bound::Excluded(Bytes::from_static(b"b"))
+        );
         assert_eq!(prefix_bounds(b"\xff\xff").1, Bound::Unbounded);
         assert_eq!(prefix_bounds(b"").1, Bound::Unbounded);
     }
@@ -171,9 +183,18 @@ mod tests {
     #[test]
     fn empty_bounds() {
         let b = |s: &'static [u8]| Bytes::from_static(s);
-        assert!(bounds_empty(&Bound::Included(b(b"b")), &Bound::Included(b(b"a"))));
-        assert!(bounds_empty(&Bound::Included(b(b"a")), &Bound::Excluded(b(b"a"))));
-        assert!(!bounds_empty(&Bound::Included(b(b"a")), &Bound::Included(b(b"a"))));
+        assert!(bounds_empty(
+            &Bound::Included(b(b"b")),
+            &Bound::Included(b(b"a"))
+        ));
+        assert!(bounds_empty(
+            &Bound::Included(b(b"a")),
+            &Bound::Excluded(b(b"a"))
+        ));
+        assert!(!bounds_empty(
+            &Bound::Included(b(b"a")),
+            &Bound::Included(b(b"a"))
+        ));
         assert!(!bounds_empty(&Bound::Unbounded, &Bound::Excluded(b(b"a"))));
     }
 }
