@@ -18,7 +18,10 @@ fn key(i: u64) -> [u8; 16] {
 
 fn main() -> strata::Result<()> {
     let mut args = std::env::args().skip(1);
-    let n: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let n: u64 = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let dir = args.next().unwrap_or_else(|| "fill_read.db".to_string());
     let _ = std::fs::remove_dir_all(&dir);
     let db = Db::open(&dir, Options::default())?;
@@ -31,7 +34,10 @@ fn main() -> strata::Result<()> {
         db.put(key(i), value)?;
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("fillrandom: {n} puts in {secs:.2}s = {:.0} ops/s", n as f64 / secs);
+    println!(
+        "fillrandom: {n} puts in {secs:.2}s = {:.0} ops/s",
+        n as f64 / secs
+    );
 
     db.flush()?;
     let start = Instant::now();
@@ -43,7 +49,10 @@ fn main() -> strata::Result<()> {
         }
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("readrandom: {n} gets ({found} found) in {secs:.2}s = {:.0} ops/s", n as f64 / secs);
+    println!(
+        "readrandom: {n} gets ({found} found) in {secs:.2}s = {:.0} ops/s",
+        n as f64 / secs
+    );
 
     let start = Instant::now();
     let mut count = 0u64;
@@ -52,7 +61,10 @@ fn main() -> strata::Result<()> {
         count += 1;
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("readseq: {count} entries in {secs:.2}s = {:.0} entries/s", count as f64 / secs);
+    println!(
+        "readseq: {count} entries in {secs:.2}s = {:.0} entries/s",
+        count as f64 / secs
+    );
     println!("{}", db.stats());
     db.close()?;
     let _ = std::fs::remove_dir_all(&dir);

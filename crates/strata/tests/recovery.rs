@@ -243,7 +243,10 @@ fn manifest_truncated_at_every_offset_reopens_to_a_prefix_of_flushes_or_fails_cl
     let manifest = std::fs::read_dir(&src)
         .expect("read_dir")
         .map(|e| e.expect("entry").path())
-        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("MANIFEST-")))
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("MANIFEST-"))
+        })
         .expect("a MANIFEST");
     let bytes = std::fs::read(&manifest).expect("read manifest");
     let mut previous = 0usize;
@@ -257,8 +260,11 @@ fn manifest_truncated_at_every_offset_reopens_to_a_prefix_of_flushes_or_fails_cl
                 std::fs::copy(&p, case.join(p.file_name().expect("name"))).expect("copy");
             }
         }
-        std::fs::write(case.join(manifest.file_name().expect("name")), &bytes[..cut])
-            .expect("truncate");
+        std::fs::write(
+            case.join(manifest.file_name().expect("name")),
+            &bytes[..cut],
+        )
+        .expect("truncate");
         match Db::open(&case, opts()) {
             Err(e) => {
                 assert!(e.is_corruption(), "cut {cut}: {e}");
@@ -276,7 +282,10 @@ fn manifest_truncated_at_every_offset_reopens_to_a_prefix_of_flushes_or_fails_cl
                     .flat_map(|f| (0..5u32).map(move |i| format!("f{f}-{i}")))
                     .collect();
                 assert_eq!(keys, want, "cut {cut}: a prefix of the flushes");
-                assert!(flushes >= previous, "cut {cut}: a longer MANIFEST never recovers less");
+                assert!(
+                    flushes >= previous,
+                    "cut {cut}: a longer MANIFEST never recovers less"
+                );
                 previous = flushes;
                 db.close()?;
             }
