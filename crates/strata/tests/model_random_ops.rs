@@ -185,16 +185,25 @@ fn run(seed: u64, steps: usize, compaction: CompactionOptions) {
     db.close().expect("close");
 }
 
+/// Seeds to run: `STRATA_SEEDS=N` for a long run (default: a few, for CI).
+fn seeds(default: u64) -> std::ops::Range<u64> {
+    let n = std::env::var("STRATA_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default);
+    0..n
+}
+
 #[test]
 fn random_ops_match_a_btreemap_without_background_compaction() {
-    for seed in 0..4 {
+    for seed in seeds(4) {
         run(seed, 3000, CompactionOptions::None);
     }
 }
 
 #[test]
 fn random_ops_match_a_btreemap_with_the_default_strategy() {
-    for seed in 10..13 {
-        run(seed, 3000, CompactionOptions::default());
+    for seed in seeds(3) {
+        run(1000 + seed, 3000, CompactionOptions::default());
     }
 }

@@ -291,45 +291,57 @@ impl DbInner {
 
     /// Applies write stalls before a write joins the queue: waits while too many memtables
     /// are frozen or L0 is at the stop trigger; sleeps ~1 ms at the slowdown trigger.
+    ///
+    /// The fast path only reads the super version: no lock that flush or compaction holds
+    /// across an fsync is taken unless the writer really has to wait.
     pub(crate) fn stall_if_needed(&self) -> Result<()> {
-        let start = Instant::now();
-        let mut stalled = false;
-        let mut versions = self.versions.lock();
-        loop {
-            self.check_writable()?;
-            let sv = self.current();
-            let too_many_imms = sv.imms.len() >= self.opts.max_frozen_memtables;
-            let l0_stop = self.l0_stop_active()
-                && self
-                    .l0_stop_trigger()
-                    .is_some_and(|t| sv.version.l0.len() >= t);
-            if !too_many_imms && !l0_stop {
-                break;
+        if !self.must_stop_writes() {
+            if self.must_slow_writes() {
+                let start = Instant::now();
+                self.stats.slowdowns.fetch_add(1, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(1));
+                let waited = start.elapsed().as_micros() as u64;
+                self.stats.stall_micros.fetch_add(waited, Ordering::Relaxed);
             }
-            if !stalled {
-                stalled = true;
-                self.stats.stalls.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        let start = Instant::now();
+        self.stats.stalls.fetch_add(1, Ordering::Relaxed);
+        let mut versions = self.versions.lock();
+        let result = loop {
+            if let Err(e) = self.check_writable() {
+                break Err(e);
+            }
+            if !self.must_stop_writes() {
+                break Ok(());
             }
             self.bg_cv
                 .wait_for(&mut versions, Duration::from_millis(50));
-        }
+        };
         drop(versions);
+        let waited = start.elapsed().as_micros() as u64;
+        self.stats.stall_micros.fetch_add(waited, Ordering::Relaxed);
+        result
+    }
+
+    /// Writers must wait: too many frozen memtables, or L0 at the stop trigger.
+    fn must_stop_writes(&self) -> bool {
         let sv = self.current();
-        if self.l0_stop_active()
+        sv.imms.len() >= self.opts.max_frozen_memtables
+            || (self.l0_stop_active()
+                && self
+                    .opts
+                    .l0_stop_trigger
+                    .is_some_and(|t| sv.version.l0.len() >= t))
+    }
+
+    /// Writers are delayed: L0 at the slowdown trigger.
+    fn must_slow_writes(&self) -> bool {
+        self.l0_stop_active()
             && self
                 .opts
                 .l0_slowdown_trigger
-                .is_some_and(|t| sv.version.l0.len() >= t)
-        {
-            self.stats.slowdowns.fetch_add(1, Ordering::Relaxed);
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        if stalled || start.elapsed() > Duration::from_micros(500) {
-            self.stats
-                .stall_micros
-                .fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
-        }
-        Ok(())
+                .is_some_and(|t| self.current().version.l0.len() >= t)
     }
 
     fn l0_stop_active(&self) -> bool {
@@ -337,10 +349,6 @@ impl DbInner {
             self.opts.compaction,
             crate::options::CompactionOptions::None
         )
-    }
-
-    fn l0_stop_trigger(&self) -> Option<usize> {
-        self.opts.l0_stop_trigger
     }
 
     /// Validates and commits a batch.
