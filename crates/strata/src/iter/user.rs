@@ -263,6 +263,7 @@ impl Cursor {
 
 impl Iterator for Cursor {
     type Item = Result<(Bytes, Bytes)>;
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.finished {
             return None;
@@ -273,6 +274,7 @@ impl Iterator for Cursor {
 }
 
 impl DoubleEndedIterator for Cursor {
+    #[inline]
     fn next_back(&mut self) -> Option<Self::Item> {
         if self.finished {
             return None;
@@ -360,46 +362,27 @@ impl Iter {
         self.base.back_done.as_deref()
     }
 
-    /// Turns a step's result into the item, tracking coverage and finishing on `None` or
-    /// error.
-    fn item(
-        &mut self,
-        result: Result<Option<(Bytes, Bytes)>>,
-        front: bool,
-    ) -> Option<Result<(Bytes, Bytes)>> {
-        match result {
-            Ok(Some(pair)) => {
+    /// Notes what an end yielded: the key for the read set, or the end of the iterator.
+    #[inline]
+    fn observe(&mut self, item: &Option<Result<(Bytes, Bytes)>>, front: bool) {
+        match item {
+            Some(Ok((key, _))) => {
                 if let Some(t) = &self.tracker {
                     if front {
-                        t.front(&pair.0);
+                        t.front(key);
                     } else {
-                        t.back(&pair.0);
+                        t.back(key);
                     }
                 }
-                Some(Ok(pair))
             }
-            Ok(None) => {
-                self.finish();
-                None
-            }
-            Err(e) => {
-                self.finish();
-                Some(Err(e))
+            _ => {
+                self.finished = true;
+                if let Some(t) = &self.tracker {
+                    t.finish();
+                }
             }
         }
     }
-
-    fn finish(&mut self) {
-        self.finished = true;
-        if let Some(t) = &self.tracker {
-            t.finish();
-        }
-    }
-}
-
-/// One step of the snapshot side as a `Result<Option<_>>`.
-fn step(item: Option<Result<(Bytes, Bytes)>>) -> Result<Option<(Bytes, Bytes)>> {
-    item.transpose()
 }
 
 impl Iterator for Iter {
@@ -408,11 +391,12 @@ impl Iterator for Iter {
         if self.finished {
             return None;
         }
-        let result = match &mut self.overlay {
-            Some(o) => o.next(&mut self.base),
-            None => step(self.base.next()),
+        let item = match &mut self.overlay {
+            None => self.base.next(),
+            Some(o) => o.next(&mut self.base).transpose(),
         };
-        self.item(result, true)
+        self.observe(&item, true);
+        item
     }
 }
 
@@ -421,11 +405,12 @@ impl DoubleEndedIterator for Iter {
         if self.finished {
             return None;
         }
-        let result = match &mut self.overlay {
-            Some(o) => o.next_back(&mut self.base),
-            None => step(self.base.next_back()),
+        let item = match &mut self.overlay {
+            None => self.base.next_back(),
+            Some(o) => o.next_back(&mut self.base).transpose(),
         };
-        self.item(result, false)
+        self.observe(&item, false);
+        item
     }
 }
 
