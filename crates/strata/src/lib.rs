@@ -51,7 +51,7 @@ pub use db::{Db, Stats, TreeShape};
 pub use error::{ConflictKind, Error, Result};
 pub use iter::Iter;
 pub use key::MAX_SEQUENCE;
-pub use mvcc::{Snapshot, Transaction};
+pub use mvcc::{CompactionFilter, Snapshot, Transaction};
 pub use options::{
     CompactionOptions, Compression, Isolation, LeveledOptions, Options, SimpleOptions,
     TieredOptions,

@@ -156,6 +156,10 @@ pub struct Options {
     pub compaction_threads: usize,
     /// The MANIFEST is rewritten as a snapshot once it grows past this many bytes.
     pub max_manifest_size: u64,
+    /// Memory for the keys committed while transactions are live (commit-time validation).
+    /// Past it the oldest records are forgotten and transactions older than them fail to
+    /// commit with `Conflict { kind: TooOld }`.
+    pub max_conflict_log_bytes: usize,
 }
 
 impl Default for Options {
@@ -178,6 +182,7 @@ impl Default for Options {
             max_open_files: 1000,
             compaction_threads: 1,
             max_manifest_size: 64 << 20,
+            max_conflict_log_bytes: 64 << 20,
         }
     }
 }

@@ -2,14 +2,14 @@
 //!
 //! Also used by flush (one memtable in, one L0 file out, never split, never bottom).
 //!
-//! GC rule per user key, newest version first (SPEC §7): keep every version with
-//! seq > watermark; keep the newest version <= watermark; drop the older ones. In a bottom
-//! job, if that newest version <= watermark is a tombstone, drop it too (nothing older can
-//! exist below). Outputs are split at `split_at` bytes, but only between user keys: every
-//! version of one key lands in one file.
+//! GC per user key, newest version first, is the pure rule in [`gc`] (SPEC §7), with the
+//! compaction filters registered when the job starts. Outputs are split at `split_at` bytes,
+//! but only between user keys: every version of one key lands in one file.
 //!
 //! A failed or cancelled job deletes the outputs it wrote and returns the error; it never
 //! changes the version (the caller installs the outputs).
+
+pub(crate) mod gc;
 
 use std::sync::atomic::Ordering;
 
@@ -17,9 +17,10 @@ use crate::db::state::DbInner;
 use crate::error::{Error, Result};
 use crate::filename;
 use crate::iter::InternalIterator;
-use crate::key::{self, SeqNum, ValueKind};
+use crate::key::{self, SeqNum};
 use crate::sstable::{TableBuilder, TableBuilderOptions, TableInfo};
 use crate::version::FileMeta;
+use gc::Gc;
 
 /// What a job writes.
 pub(crate) struct JobSpec {
@@ -70,7 +71,8 @@ fn write_outputs_inner(
 ) -> Result<()> {
     let mut last_user_key: Vec<u8> = Vec::new();
     let mut have_last = false;
-    let mut seen_at_or_below_watermark = false;
+    let filters = inner.filters.current();
+    let mut gc = Gc::new(spec.watermark, spec.bottom, &filters);
     let mut checked = 0u32;
     while input.valid() {
         let ikey = input.key();
@@ -94,21 +96,13 @@ fn write_outputs_inner(
             last_user_key.clear();
             last_user_key.extend_from_slice(parsed.user_key);
             have_last = true;
-            seen_at_or_below_watermark = false;
+            gc.start_key(parsed.user_key);
             checked += 1;
             if spec.cancellable && checked.is_multiple_of(1024) && inner.shutting_down() {
                 return Err(Error::Closed);
             }
         }
-        let keep = if parsed.seq > spec.watermark {
-            true
-        } else if !seen_at_or_below_watermark {
-            seen_at_or_below_watermark = true;
-            !(spec.bottom && parsed.kind == ValueKind::Delete)
-        } else {
-            false
-        };
-        if keep {
+        if gc.keep(parsed.seq, parsed.kind) {
             if current.is_none() {
                 let number = inner.new_file_number();
                 let path = filename::table_path(&inner.dir, number);

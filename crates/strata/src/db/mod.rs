@@ -8,7 +8,7 @@ mod background;
 mod flush;
 mod open;
 mod read;
-pub(crate) use read::{prefix_bounds, to_bytes_bound};
+pub(crate) use read::{bounds_empty, prefix_bounds, to_bytes_bound};
 pub(crate) mod state;
 mod stats;
 pub(crate) mod write;
@@ -28,7 +28,7 @@ use crate::compaction;
 use crate::error::{Error, Result};
 use crate::fs::{FileSystem, RealFs};
 use crate::iter::Iter;
-use crate::mvcc::{Snapshot, Transaction};
+use crate::mvcc::{CompactionFilter, Snapshot, Transaction};
 use crate::options::Options;
 use state::DbInner;
 use write::Op;
@@ -127,7 +127,7 @@ impl Db {
         })
     }
 
-    fn inner(&self) -> &Arc<DbInner> {
+    pub(crate) fn inner(&self) -> &Arc<DbInner> {
         &self.handle.inner
     }
 
@@ -223,9 +223,23 @@ impl Db {
         Snapshot::new(Arc::clone(self.inner()))
     }
 
-    /// Starts a transaction reading from a snapshot taken now.
+    /// Starts a transaction reading from a snapshot taken now, under `Options::isolation`.
+    ///
+    /// See [`Transaction`] for what each isolation level validates at commit.
     pub fn transaction(&self) -> Transaction {
-        Transaction::new(Arc::clone(self.inner()))
+        Transaction::new(Arc::clone(self.inner()), self.inner().opts.isolation)
+    }
+
+    /// Registers a compaction filter; flushes and compactions that start afterwards apply
+    /// it (see [`CompactionFilter`]). Filters live in memory: register them again after
+    /// every open.
+    ///
+    /// # Errors
+    /// `Closed`.
+    pub fn add_compaction_filter(&self, filter: CompactionFilter) -> Result<()> {
+        self.inner().check_open()?;
+        self.inner().filters.add(filter);
+        Ok(())
     }
 
     /// Writes every memtable to SSTs: freezes a non-empty mutable memtable and returns once
@@ -338,6 +352,7 @@ impl Db {
         }
         s.block_cache_bytes = inner.table_cache.block_cache().map_or(0, |c| c.usage());
         s.live_snapshots = inner.read_points.count();
+        s.live_transactions = inner.read_points.transactions();
         s.last_sequence = inner.last_visible.load(Ordering::Acquire);
         s
     }

@@ -6,7 +6,11 @@
 //!    syncs (other writers are queued behind the leader anyway; readers never take it);
 //! 3. `versions` — MANIFEST writer and version bookkeeping, held by flush/compaction while
 //!    they log an edit (an fsync, but readers and writers never need this lock);
-//! 4. `super_version` — a `RwLock<Arc<SuperVersion>>`, held only to clone or swap the `Arc`.
+//! 4. `super_version` — a `RwLock<Arc<SuperVersion>>`, held only to clone or swap the `Arc`;
+//! 5. `read_points` — the registry of snapshot and transaction read seqs, held for O(log n)
+//!    map updates; the commit leader publishes `last_visible` under it (inside `wal`), so a
+//!    transaction registering concurrently either sees a commit or has it recorded in the
+//!    conflict log (`WalState::conflicts`, touched only under `wal`).
 //!
 //! Invariants:
 //! - `last_visible` only grows and every record with seq <= `last_visible` is in a memtable of
@@ -33,6 +37,8 @@ use crate::db::write::CommitQueue;
 use crate::error::{Error, Result};
 use crate::fs::{FileLock, FileSystem};
 use crate::memtable::MemTable;
+use crate::mvcc::conflict::ConflictLog;
+use crate::mvcc::filter::Filters;
 use crate::mvcc::watermark::ReadPoints;
 use crate::options::Options;
 use crate::version::manifest::ManifestWriter;
@@ -57,6 +63,8 @@ pub(crate) struct WalState {
     pub next_seq: u64,
     /// Scratch buffer for encoding records.
     pub buf: Vec<u8>,
+    /// Keys committed while transactions are live, for commit-time validation.
+    pub conflicts: ConflictLog,
 }
 
 /// MANIFEST and background-work bookkeeping.
@@ -86,6 +94,8 @@ pub(crate) struct DbInner {
     pub last_visible: AtomicU64,
     pub next_file_number: AtomicU64,
     pub read_points: ReadPoints,
+    /// Compaction filters (in memory only).
+    pub filters: Filters,
     pub commit: CommitQueue,
     pub wal: Mutex<WalState>,
     pub versions: Mutex<VersionsState>,
@@ -115,6 +125,7 @@ impl DbInner {
         wal: Option<LogWriter>,
         lock: Box<dyn FileLock>,
     ) -> DbInner {
+        let conflicts = ConflictLog::new(last_seq, opts.max_conflict_log_bytes);
         DbInner {
             dir,
             opts,
@@ -124,11 +135,13 @@ impl DbInner {
             last_visible: AtomicU64::new(last_seq),
             next_file_number: AtomicU64::new(next_file_number),
             read_points: ReadPoints::default(),
+            filters: Filters::default(),
             commit: CommitQueue::default(),
             wal: Mutex::new(WalState {
                 writer: wal,
                 next_seq: last_seq + 1,
                 buf: Vec::new(),
+                conflicts,
             }),
             versions: Mutex::new(VersionsState {
                 manifest: Some(manifest),

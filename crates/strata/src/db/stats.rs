@@ -19,6 +19,7 @@ pub(crate) struct Counters {
     pub stalls: AtomicU64,
     pub slowdowns: AtomicU64,
     pub stall_micros: AtomicU64,
+    pub txn_conflicts: AtomicU64,
 }
 
 /// One level (or tier) of the tree in [`Stats`].
@@ -71,6 +72,10 @@ pub struct Stats {
     pub live_snapshots: usize,
     /// The last visible sequence number.
     pub last_sequence: u64,
+    /// Transaction commits refused with `Error::Conflict`.
+    pub transaction_conflicts: u64,
+    /// Live transactions (also counted in `live_snapshots`).
+    pub live_transactions: usize,
 }
 
 impl Stats {
@@ -99,6 +104,7 @@ impl Counters {
         s.stalls = g(&self.stalls);
         s.slowdowns = g(&self.slowdowns);
         s.stall_micros = g(&self.stall_micros);
+        s.transaction_conflicts = g(&self.txn_conflicts);
     }
 }
 

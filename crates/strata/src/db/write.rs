@@ -2,9 +2,12 @@
 //!
 //! A writer enqueues a slot and waits. The writer at the front of the queue is the **leader**:
 //! it takes a group of consecutive write slots (up to [`GROUP_BYTES`]), releases the queue
-//! lock, assigns consecutive seqs, appends one WAL record per batch with one `write(2)`, syncs
-//! once if any member asked for it, inserts every record into the memtable, publishes the
-//! group's last seq, then marks the members done and wakes them. Only the leader touches the
+//! lock, validates the group's transactions in queue order against the conflict log (a
+//! rejected one gets `Error::Conflict` and nothing else: no seq, no WAL bytes), assigns
+//! consecutive seqs to the accepted ops, appends one WAL record per batch with one
+//! `write(2)`, syncs once if any member asked for it, inserts every record into the memtable,
+//! publishes the group's last seq (recording its keys if a transaction is live), then marks
+//! the members done and wakes them. Only the leader touches the
 //! WAL and freezes memtables, so both need no further coordination with writers.
 //!
 //! Durable order: the WAL append (and fsync for sync writes) happens before the memtable
@@ -22,11 +25,12 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 
 use crate::batch::WriteBatch;
-use crate::db::state::{DbInner, SuperVersion};
+use crate::db::state::{DbInner, SuperVersion, WalState};
 use crate::error::{Error, Result};
 use crate::filename;
 use crate::key::MAX_SEQUENCE;
 use crate::memtable::MemTable;
+use crate::mvcc::conflict::TxnCheck;
 use crate::wal::LogWriter;
 
 /// A leader groups at most this many bytes of batches (a single larger batch goes alone).
@@ -36,6 +40,8 @@ pub(crate) enum Op {
     Write {
         batch: WriteBatch,
         sync: bool,
+        /// A transaction's commit-time validation (`None` for plain writes).
+        check: Option<Box<TxnCheck>>,
     },
     /// Freeze the mutable memtable if it is not empty; the result carries the frozen id.
     Freeze,
@@ -140,37 +146,44 @@ impl DbInner {
         if let Err(e) = self.check_writable() {
             return fail(&e);
         }
-        let mut total: u64 = 0;
-        let mut want_sync = self.opts.sync_writes;
-        for s in slots {
-            if let Op::Write { batch, sync } = s {
-                total += u64::from(batch.count());
-                want_sync |= *sync;
-            }
-        }
         let mut wal = self.wal.lock();
+        // 0. Validate and number: a rejected op gets its error and nothing else (no seq, no
+        //    WAL bytes). Accepted ops get consecutive seqs in queue order; their result is
+        //    their last seq (the commit point).
+        let (mut results, last_seq, recorded) = self.admit(&mut wal, slots);
         let first_seq = wal.next_seq;
-        let last_seq = first_seq + total - 1;
-        if last_seq > MAX_SEQUENCE {
-            let e = Error::InvalidArgument("sequence numbers exhausted (MAX_SEQUENCE)".into());
-            return fail(&e);
+        if last_seq < first_seq {
+            return results;
         }
+        let accepted = || {
+            slots
+                .iter()
+                .zip(&results)
+                .filter(|(_, r)| r.is_ok())
+                .filter_map(|(s, _)| match s {
+                    Op::Write { batch, .. } => Some(batch),
+                    _ => None,
+                })
+        };
+        let want_sync = self.opts.sync_writes
+            || slots
+                .iter()
+                .zip(&results)
+                .any(|(s, r)| r.is_ok() && matches!(s, Op::Write { sync: true, .. }));
         // 1. The WAL: one record per batch, one write(2) for the group, one fsync if asked.
         if wal.writer.is_some() {
             let mut buf = std::mem::take(&mut wal.buf);
             let mut seq = first_seq;
             let mut res = Ok(());
-            for s in slots {
-                if let Op::Write { batch, .. } = s {
-                    buf.clear();
-                    batch.encode_wal_record(seq, &mut buf);
-                    seq += u64::from(batch.count());
-                    if let Some(w) = wal.writer.as_mut() {
-                        res = w.add_record(&buf);
-                    }
-                    if res.is_err() {
-                        break;
-                    }
+            for batch in accepted() {
+                buf.clear();
+                batch.encode_wal_record(seq, &mut buf);
+                seq += u64::from(batch.count());
+                if let Some(w) = wal.writer.as_mut() {
+                    res = w.add_record(&buf);
+                }
+                if res.is_err() {
+                    break;
                 }
             }
             wal.buf = buf;
@@ -181,7 +194,10 @@ impl DbInner {
                 // A failed WAL write or sync: what reached the file is unknown, so refuse
                 // every later write (the write is not acknowledged).
                 self.poison(&e);
-                return fail(&e);
+                for r in results.iter_mut().filter(|r| r.is_ok()) {
+                    *r = Err(e.duplicate());
+                }
+                return results;
             }
             if want_sync {
                 self.stats.wal_syncs.fetch_add(1, Ordering::Relaxed);
@@ -192,27 +208,40 @@ impl DbInner {
         let sv = self.current();
         let mut seq = first_seq;
         let mut bytes = 0u64;
-        for s in slots {
-            if let Op::Write { batch, .. } = s {
-                for rec in batch.records() {
-                    sv.mem.add(seq, rec.kind, rec.key, rec.value);
-                    bytes += (rec.key.len() + rec.value.len()) as u64;
-                    seq += 1;
-                }
+        let mut writes = 0u64;
+        for batch in accepted() {
+            for rec in batch.records() {
+                sv.mem.add(seq, rec.kind, rec.key, rec.value);
+                bytes += (rec.key.len() + rec.value.len()) as u64;
+                seq += 1;
             }
+            writes += 1;
         }
         debug_assert_eq!(seq, last_seq + 1);
-        // 3. Publish: the whole group becomes visible at once.
-        self.last_visible.store(last_seq, Ordering::Release);
+        // 3. Publish: the whole group becomes visible at once. The read points learn
+        //    atomically whether a transaction is live that needs the group's keys recorded.
+        match self.read_points.publish(&self.last_visible, last_seq) {
+            Some(oldest_txn_read) => {
+                if !recorded {
+                    let mut seq = first_seq;
+                    for batch in accepted() {
+                        wal.conflicts.record(batch, seq);
+                        seq += u64::from(batch.count());
+                    }
+                }
+                wal.conflicts.prune(oldest_txn_read);
+            }
+            None => {
+                debug_assert!(!recorded, "a committing transaction is live");
+                wal.conflicts.reset(last_seq);
+            }
+        }
         self.stats
             .user_bytes_written
             .fetch_add(bytes, Ordering::Relaxed);
-        self.stats
-            .writes
-            .fetch_add(slots.len() as u64, Ordering::Relaxed);
+        self.stats.writes.fetch_add(writes, Ordering::Relaxed);
         self.stats.write_groups.fetch_add(1, Ordering::Relaxed);
         // 4. Freeze a full memtable (still the leader, WAL lock held).
-        let results: Vec<Result<u64>> = slots.iter().map(|_| Ok(0)).collect();
         if sv.mem.approximate_size() >= self.opts.memtable_size
             && let Err(e) = self.freeze_locked(&mut wal)
         {
@@ -220,6 +249,49 @@ impl DbInner {
             self.poison(&e);
         }
         results
+    }
+
+    /// Validates the group's transactions in queue order and numbers the accepted ops.
+    /// Returns one result per op (`Ok(last seq)` if accepted), the group's last seq
+    /// (`< next_seq` if nothing was accepted) and whether the accepted batches' keys were
+    /// already recorded in the conflict log.
+    ///
+    /// When the group holds a transaction, every accepted batch is recorded as soon as it is
+    /// numbered, so later members are validated against earlier ones; a transaction is then
+    /// live at publish time (the committing one), which is when recording is decided
+    /// otherwise.
+    fn admit(&self, wal: &mut WalState, slots: &[Op]) -> (Vec<Result<u64>>, u64, bool) {
+        let record_now = slots
+            .iter()
+            .any(|s| matches!(s, Op::Write { check: Some(_), .. }));
+        let mut results = Vec::with_capacity(slots.len());
+        let mut next = wal.next_seq;
+        for s in slots {
+            let Op::Write { batch, check, .. } = s else {
+                results.push(Err(Error::InvalidArgument("not a write".into())));
+                continue;
+            };
+            let count = u64::from(batch.count());
+            if next + count - 1 > MAX_SEQUENCE {
+                results.push(Err(Error::InvalidArgument(
+                    "sequence numbers exhausted (MAX_SEQUENCE)".into(),
+                )));
+                continue;
+            }
+            if let Some(check) = check
+                && let Err(e) = wal.conflicts.validate(check)
+            {
+                self.stats.txn_conflicts.fetch_add(1, Ordering::Relaxed);
+                results.push(Err(e));
+                continue;
+            }
+            if record_now {
+                wal.conflicts.record(batch, next);
+            }
+            next += count;
+            results.push(Ok(next - 1));
+        }
+        (results, next - 1, record_now)
     }
 
     /// Freezes the mutable memtable if non-empty (leader only). Returns the frozen id or 0.
@@ -359,6 +431,11 @@ impl DbInner {
             return Ok(());
         }
         self.stall_if_needed()?;
-        self.submit(Op::Write { batch, sync }).map(|_| ())
+        self.submit(Op::Write {
+            batch,
+            sync,
+            check: None,
+        })
+        .map(|_| ())
     }
 }

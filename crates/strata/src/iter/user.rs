@@ -25,11 +25,12 @@
 //! yielded as `Some(Err(e))`; afterwards both ends yield `None` for good. After either end
 //! returns `None` the iterator is finished (the ends have met).
 //!
+//! A transaction's iterator adds two things on top (`with_overlay`, `with_tracker`): its
+//! workspace merged over the snapshot at the user-key level (see `overlay.rs`), and a
+//! read-set tracker told the last key returned at each end and when the iterator finished.
+//!
 //! Threading: `Send`; used by one thread at a time. Its pins (memtables, version, snapshot
 //! registration) are dropped after the inner cursor.
-
-// Until the database wires this module in, only tests use parts of it.
-#![allow(dead_code)]
 
 use std::any::Any;
 use std::ops::Bound;
@@ -39,6 +40,8 @@ use bytes::Bytes;
 use crate::error::{Error, Result};
 use crate::iter::{BoxedIterator, InternalIterator};
 use crate::key::{KIND_SEEK, MAX_SEQUENCE, ParsedKey, SeqNum, ValueKind};
+use crate::mvcc::readset::ScanTracker;
+use overlay::Overlay;
 
 /// Anything an iterator keeps alive (memtables, a version, a snapshot registration).
 pub type Pin = Box<dyn Any + Send + Sync>;
@@ -51,11 +54,8 @@ enum Direction {
     Backward,
 }
 
-/// An ordered iterator over live `(key, value)` pairs as of one snapshot.
-///
-/// Forward with `next`, backward with `next_back` (`.rev()`); mixing them never repeats an
-/// entry. The first error is yielded as `Some(Err(e))`, then `None` for good.
-pub struct Iter {
+/// The snapshot side of an [`Iter`]: live pairs of the merged internal cursor.
+struct Cursor {
     inner: BoxedIterator,
     seq: SeqNum,
     /// The lower bound when it is `Included` (an `Excluded` one starts `front_done`).
@@ -73,16 +73,14 @@ pub struct Iter {
     _pins: Pin,
 }
 
-impl Iter {
-    /// Wraps a merged cursor over all sources: yields user keys within `(lower, upper)` whose
-    /// newest version with seq <= `seq` is not a tombstone.
-    pub fn new(
+impl Cursor {
+    fn new(
         inner: BoxedIterator,
         seq: SeqNum,
         lower: Bound<Bytes>,
         upper: Bound<Bytes>,
         pins: Pin,
-    ) -> Iter {
+    ) -> Cursor {
         let finished = range_is_empty(&lower, &upper);
         let (lower_included, front_done) = match lower {
             Bound::Included(x) => (Some(x), None),
@@ -94,7 +92,7 @@ impl Iter {
             Bound::Excluded(y) => (None, Some(y.to_vec())),
             Bound::Unbounded => (None, None),
         };
-        Iter {
+        Cursor {
             inner,
             seq: seq.min(MAX_SEQUENCE),
             lower_included,
@@ -106,31 +104,6 @@ impl Iter {
             scratch: Vec::new(),
             _pins: pins,
         }
-    }
-
-    /// The read seq: versions above it are invisible.
-    pub fn read_seq(&self) -> SeqNum {
-        self.seq
-    }
-
-    /// Whether the iterator is done (its ends met, a bound was reached, or it failed): every
-    /// later call yields `None`.
-    pub fn is_finished(&self) -> bool {
-        self.finished
-    }
-
-    /// How far the front has scanned: every user key <= the mark is settled at the front
-    /// (returned, hidden by a tombstone, or excluded by the lower bound). `None` before the
-    /// front settled anything under an included or unbounded lower bound. For read-set
-    /// tracking: a forward scan covered `[lower, front_mark]`, or up to the upper bound
-    /// once [`Iter::is_finished`].
-    pub(crate) fn front_mark(&self) -> Option<&[u8]> {
-        self.front_done.as_deref()
-    }
-
-    /// How far the back has scanned: every user key >= the mark is settled at the back.
-    pub(crate) fn back_mark(&self) -> Option<&[u8]> {
-        self.back_done.as_deref()
     }
 
     /// Seeks the inner cursor to the first entry after `front_done` (or the lower bound).
@@ -288,8 +261,9 @@ impl Iter {
     }
 }
 
-impl Iterator for Iter {
+impl Iterator for Cursor {
     type Item = Result<(Bytes, Bytes)>;
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.finished {
             return None;
@@ -299,7 +273,8 @@ impl Iterator for Iter {
     }
 }
 
-impl DoubleEndedIterator for Iter {
+impl DoubleEndedIterator for Cursor {
+    #[inline]
     fn next_back(&mut self) -> Option<Self::Item> {
         if self.finished {
             return None;
@@ -309,13 +284,144 @@ impl DoubleEndedIterator for Iter {
     }
 }
 
+/// An ordered iterator over live `(key, value)` pairs as of one snapshot (for a
+/// transaction: its own writes merged over its snapshot).
+///
+/// Forward with `next`, backward with `next_back` (`.rev()`); mixing them never repeats an
+/// entry. The first error is yielded as `Some(Err(e))`, then `None` for good.
+pub struct Iter {
+    base: Cursor,
+    /// A transaction's workspace, merged over `base` (it wins ties; its deletes hide keys).
+    overlay: Option<Box<Overlay>>,
+    /// A serializable transaction's record of what this scan covered.
+    tracker: Option<ScanTracker>,
+    finished: bool,
+}
+
+impl Iter {
+    /// Wraps a merged cursor over all sources: yields user keys within `(lower, upper)` whose
+    /// newest version with seq <= `seq` is not a tombstone.
+    pub fn new(
+        inner: BoxedIterator,
+        seq: SeqNum,
+        lower: Bound<Bytes>,
+        upper: Bound<Bytes>,
+        pins: Pin,
+    ) -> Iter {
+        let base = Cursor::new(inner, seq, lower, upper, pins);
+        let finished = base.finished;
+        Iter {
+            base,
+            overlay: None,
+            tracker: None,
+            finished,
+        }
+    }
+
+    /// Merges `workspace` (sorted, unique keys within the iterator's bounds; `None` = a
+    /// delete) over the snapshot at the user-key level.
+    pub(crate) fn with_overlay(mut self, workspace: Vec<(Bytes, Option<Bytes>)>) -> Iter {
+        debug_assert!(workspace.windows(2).all(|w| w[0].0 < w[1].0));
+        self.overlay = Some(Box::new(Overlay::new(workspace)));
+        self
+    }
+
+    /// Reports what the iterator covers to `tracker` as it yields.
+    pub(crate) fn with_tracker(mut self, tracker: ScanTracker) -> Iter {
+        if self.finished {
+            tracker.finish();
+        }
+        self.tracker = Some(tracker);
+        self
+    }
+
+    /// The read seq: versions above it are invisible.
+    pub fn read_seq(&self) -> SeqNum {
+        self.base.seq
+    }
+
+    /// Whether the iterator is done (its ends met, a bound was reached, or it failed): every
+    /// later call yields `None`.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// How far the snapshot side's front has scanned: every user key <= the mark is settled
+    /// at the front (returned, hidden by a tombstone, or excluded by the lower bound). `None`
+    /// before the front settled anything under an included or unbounded lower bound.
+    /// (Read sets use the last key *returned* instead, via the tracker: with a workspace
+    /// overlay the marks describe only the snapshot side.)
+    #[cfg(test)]
+    pub(crate) fn front_mark(&self) -> Option<&[u8]> {
+        self.base.front_done.as_deref()
+    }
+
+    /// How far the snapshot side's back has scanned: every user key >= the mark is settled.
+    #[cfg(test)]
+    pub(crate) fn back_mark(&self) -> Option<&[u8]> {
+        self.base.back_done.as_deref()
+    }
+
+    /// Notes what an end yielded: the key for the read set, or the end of the iterator.
+    #[inline]
+    fn observe(&mut self, item: &Option<Result<(Bytes, Bytes)>>, front: bool) {
+        match item {
+            Some(Ok((key, _))) => {
+                if let Some(t) = &self.tracker {
+                    if front {
+                        t.front(key);
+                    } else {
+                        t.back(key);
+                    }
+                }
+            }
+            _ => {
+                self.finished = true;
+                if let Some(t) = &self.tracker {
+                    t.finish();
+                }
+            }
+        }
+    }
+}
+
+impl Iterator for Iter {
+    type Item = Result<(Bytes, Bytes)>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.finished {
+            return None;
+        }
+        let item = match &mut self.overlay {
+            None => self.base.next(),
+            Some(o) => o.next(&mut self.base).transpose(),
+        };
+        self.observe(&item, true);
+        item
+    }
+}
+
+impl DoubleEndedIterator for Iter {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        if self.finished {
+            return None;
+        }
+        let item = match &mut self.overlay {
+            None => self.base.next_back(),
+            Some(o) => o.next_back(&mut self.base).transpose(),
+        };
+        self.observe(&item, false);
+        item
+    }
+}
+
 impl std::iter::FusedIterator for Iter {}
 
 impl std::fmt::Debug for Iter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Iter")
-            .field("seq", &self.seq)
-            .field("direction", &self.direction)
+            .field("seq", &self.base.seq)
+            .field("direction", &self.base.direction)
+            .field("overlay", &self.overlay.is_some())
             .field("finished", &self.finished)
             .finish_non_exhaustive()
     }
@@ -357,5 +463,6 @@ fn set_mark(mark: &mut Option<Vec<u8>>, key: &[u8]) {
     }
 }
 
+mod overlay;
 #[cfg(test)]
 mod tests;

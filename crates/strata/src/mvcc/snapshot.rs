@@ -91,10 +91,6 @@ impl Snapshot {
         let sv = self.inner.current();
         self.inner.iter_at(sv, self.seq, lower, upper, None)
     }
-
-    pub(crate) fn inner(&self) -> &Arc<DbInner> {
-        &self.inner
-    }
 }
 
 impl Drop for Snapshot {
