@@ -1,2 +1,69 @@
-//! The `strata` command-line tool.
-fn main() {}
+//! The `strata` command-line tool: the course's LSM shell, one-shot `get`/`put`/`del`/`scan`,
+//! and `bench` (db_bench-style workloads), in one binary.
+//!
+//! Result lines go to stdout; diagnostics and errors go to stderr as `error: …` (SPEC §9).
+//! Exit status: 0 success, 1 failure (`get`: 1 not found, 2 error; clap usage errors: 2).
+#![deny(clippy::unwrap_used)]
+#![forbid(unsafe_code)]
+
+mod bench;
+mod oneshot;
+mod open;
+mod options;
+mod output;
+mod shell;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Strata: an LSM-tree key-value store's shell, inspection commands and benchmark.
+#[derive(Debug, Parser)]
+#[command(name = "strata", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Interactive (or scripted, from piped stdin) shell: fill, get, del, scan, dump, flush…
+    Shell(options::ShellArgs),
+    /// Print one key's value.
+    Get(oneshot::GetArgs),
+    /// Write one key.
+    Put(oneshot::PutArgs),
+    /// Delete one key.
+    Del(oneshot::DelArgs),
+    /// Print the pairs of a key range.
+    Scan(oneshot::ScanArgs),
+    /// db_bench-style benchmark: fills, random and missing reads, seeks, scans, deletes.
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (result, error_code) = match &cli.command {
+        Command::Shell(args) => (shell::run(args), 1),
+        Command::Get(args) => (oneshot::get(args), 2),
+        Command::Put(args) => (oneshot::put(args), 1),
+        Command::Del(args) => (oneshot::del(args), 1),
+        Command::Scan(args) => (oneshot::scan(args), 1),
+        Command::Bench(args) => (bench::run(args), 1),
+    };
+    result.unwrap_or_else(|error| {
+        eprintln!("error: {error:#}");
+        ExitCode::from(error_code)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -235,6 +235,7 @@ pub(crate) fn decode_wal_record(payload: &[u8]) -> Option<WalRecord<'_>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

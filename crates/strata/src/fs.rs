@@ -259,6 +259,7 @@ impl FileSystem for RealFs {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

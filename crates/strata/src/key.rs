@@ -89,10 +89,10 @@ pub fn trailer(ikey: &[u8]) -> u64 {
     debug_assert!(ikey.len() >= TRAILER_LEN);
     let start = ikey.len().saturating_sub(TRAILER_LEN);
     let mut b = [0u8; 8];
-    if let Some(t) = ikey.get(start..) {
-        if t.len() == TRAILER_LEN {
-            b.copy_from_slice(t);
-        }
+    if let Some(t) = ikey.get(start..)
+        && t.len() == TRAILER_LEN
+    {
+        b.copy_from_slice(t);
     }
     u64::from_le_bytes(b)
 }
@@ -145,6 +145,7 @@ pub fn compare_internal_keys(a: &[u8], b: &[u8]) -> Ordering {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

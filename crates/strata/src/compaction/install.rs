@@ -149,10 +149,8 @@ impl DbInner {
                 version: Arc::clone(&new_version),
             });
         }
-        if rotate {
-            if let Err(e) = self.rotate_manifest(versions, &new_version) {
-                tracing::warn!(error = %e, "MANIFEST rotation failed; keeping the old one");
-            }
+        if rotate && let Err(e) = self.rotate_manifest(versions, &new_version) {
+            tracing::warn!(error = %e, "MANIFEST rotation failed; keeping the old one");
         }
         self.bg_cv.notify_all();
         Ok(())

@@ -87,17 +87,16 @@ fn write_outputs_inner(
             if current
                 .as_ref()
                 .is_some_and(|o| o.builder.estimated_size() >= spec.split_at)
+                && let Some(open) = current.take()
             {
-                if let Some(open) = current.take() {
-                    outputs.push(finish(inner, open)?);
-                }
+                outputs.push(finish(inner, open)?);
             }
             last_user_key.clear();
             last_user_key.extend_from_slice(parsed.user_key);
             have_last = true;
             seen_at_or_below_watermark = false;
             checked += 1;
-            if spec.cancellable && checked % 1024 == 0 && inner.shutting_down() {
+            if spec.cancellable && checked.is_multiple_of(1024) && inner.shutting_down() {
                 return Err(Error::Closed);
             }
         }

@@ -57,6 +57,11 @@ impl DbInner {
                 .map_or(cur.mem.id(), |m| m.id());
             edit.log_number = Some(next_live);
             self.log_and_apply(&mut versions, edit, Some(imm.id()))?;
+            // Counted before `flush()` callers can observe the new version.
+            self.stats.flushes.fetch_add(1, Ordering::Relaxed);
+            self.stats
+                .flush_bytes_written
+                .fetch_add(written, Ordering::Relaxed);
         }
         if self.opts.enable_wal {
             let path = filename::wal_path(&self.dir, imm.id());
@@ -66,10 +71,6 @@ impl DbInner {
                 tracing::warn!(error = %e, "could not sync the directory");
             }
         }
-        self.stats.flushes.fetch_add(1, Ordering::Relaxed);
-        self.stats
-            .flush_bytes_written
-            .fetch_add(written, Ordering::Relaxed);
         Ok(true)
     }
 

@@ -81,12 +81,12 @@ impl DbInner {
         for run in &sv.version.levels {
             let files = &run.files;
             let idx = files.partition_point(|f| f.largest_user_key() < key);
-            if let Some(f) = files.get(idx) {
-                if f.smallest_user_key() <= key && f.smallest_seq <= seq {
-                    if let Some(r) = self.table_cache.get(f.number)?.get(key, seq)? {
-                        return Ok(found(r));
-                    }
-                }
+            if let Some(f) = files.get(idx)
+                && f.smallest_user_key() <= key
+                && f.smallest_seq <= seq
+                && let Some(r) = self.table_cache.get(f.number)?.get(key, seq)?
+            {
+                return Ok(found(r));
             }
         }
         Ok(None)
@@ -162,6 +162,7 @@ pub(crate) fn prefix_bounds(prefix: &[u8]) -> (Bound<Bytes>, Bound<Bytes>) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

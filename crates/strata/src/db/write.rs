@@ -213,11 +213,11 @@ impl DbInner {
         self.stats.write_groups.fetch_add(1, Ordering::Relaxed);
         // 4. Freeze a full memtable (still the leader, WAL lock held).
         let results: Vec<Result<u64>> = slots.iter().map(|_| Ok(0)).collect();
-        if sv.mem.approximate_size() >= self.opts.memtable_size {
-            if let Err(e) = self.freeze_locked(&mut wal) {
-                // The group is durable and visible; the freeze failure poisons later writes.
-                self.poison(&e);
-            }
+        if sv.mem.approximate_size() >= self.opts.memtable_size
+            && let Err(e) = self.freeze_locked(&mut wal)
+        {
+            // The group is durable and visible; the freeze failure poisons later writes.
+            self.poison(&e);
         }
         results
     }
@@ -280,11 +280,11 @@ impl DbInner {
     fn sync_wal(&self) -> Result<()> {
         self.check_writable()?;
         let mut wal = self.wal.lock();
-        if let Some(w) = wal.writer.as_mut() {
-            if let Err(e) = w.sync() {
-                self.poison(&e);
-                return Err(e);
-            }
+        if let Some(w) = wal.writer.as_mut()
+            && let Err(e) = w.sync()
+        {
+            self.poison(&e);
+            return Err(e);
         }
         Ok(())
     }

@@ -113,6 +113,26 @@ impl Iter {
         self.seq
     }
 
+    /// Whether the iterator is done (its ends met, a bound was reached, or it failed): every
+    /// later call yields `None`.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// How far the front has scanned: every user key <= the mark is settled at the front
+    /// (returned, hidden by a tombstone, or excluded by the lower bound). `None` before the
+    /// front settled anything under an included or unbounded lower bound. For read-set
+    /// tracking: a forward scan covered `[lower, front_mark]`, or up to the upper bound
+    /// once [`Iter::is_finished`].
+    pub(crate) fn front_mark(&self) -> Option<&[u8]> {
+        self.front_done.as_deref()
+    }
+
+    /// How far the back has scanned: every user key >= the mark is settled at the back.
+    pub(crate) fn back_mark(&self) -> Option<&[u8]> {
+        self.back_done.as_deref()
+    }
+
     /// Seeks the inner cursor to the first entry after `front_done` (or the lower bound).
     fn position_forward(&mut self) -> Result<()> {
         self.direction = Direction::Forward;

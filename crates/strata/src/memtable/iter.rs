@@ -47,11 +47,6 @@ impl MemTableIterator {
         }
     }
 
-    /// The memtable this cursor reads.
-    pub fn memtable(&self) -> &Arc<MemTable> {
-        &self.mem
-    }
-
     fn current(&self) -> Option<&(MemKey, Bytes)> {
         self.window.get(self.pos)
     }

@@ -3,7 +3,7 @@
 //!
 //! Every block on disk is `payload | tag: u8 | crc32c: u32 LE`, the CRC covering payload and
 //! tag. The CRC is verified before anything in the block is interpreted. Stateless and
-//! thread-safe; the full byte layout is in `docs/FORMAT-sst.md`.
+//! thread-safe; the full byte layout is in `docs/FORMAT.md (Part I)`.
 
 use std::path::Path;
 

@@ -13,7 +13,7 @@
 //!   read with positioned reads and shared through the block cache ([`crate::cache`]);
 //! - [`TableIterator`] walks a table forward and backward, holding one data block.
 //!
-//! The byte layout is documented in `docs/FORMAT-sst.md` and at the top of each encoder.
+//! The byte layout is documented in `docs/FORMAT.md (Part I)` and at the top of each encoder.
 //! Invariants: every byte of a table lies under a CRC32C or a structural check (sections tile
 //! the file exactly), so truncation or any flipped byte surfaces as `Error::Corruption`, never
 //! a panic or a wrong answer. Tables are immutable once finished and `Send + Sync`.

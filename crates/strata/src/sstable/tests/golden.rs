@@ -1,4 +1,4 @@
-//! The worked example of `docs/FORMAT-sst.md`, byte for byte: a change to the format shows up
+//! The worked example of `docs/FORMAT.md (Part I)`, byte for byte: a change to the format shows up
 //! here as a diff.
 
 use crate::key::ValueKind;
