@@ -167,7 +167,7 @@ fn sweep(pick: fn(&mut StdRng) -> CrashMode) -> (String, Vec<String>) {
     let verbose = std::env::var("STRATA_SEED").is_ok();
     let mut failures = Vec::new();
     let mut total = Tally::default();
-    for seed in support::seeds(1, 12, 2000) {
+    for seed in support::seeds(1, 200, 5000) {
         let mut rng = StdRng::seed_from_u64(seed);
         let (opts, desc) = random_options(&mut rng);
         let steps = random_steps(seed, steps_per_seed, KEYS);

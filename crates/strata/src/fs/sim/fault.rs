@@ -4,9 +4,10 @@
 //! Threading: a [`Faults`] lives inside the `SimFs` state and is consulted, under its lock,
 //! at the start of every filesystem call.
 //!
-//! Counting: a plan counts the calls that match it (operation kind and path filter). The
-//! first `after` matching calls succeed; call number `after` (0-based) fails, and, for a
-//! persistent plan, every matching call after it too.
+//! Counting: a plan counts the calls that match it (operation kind and path filter), from
+//! the start or, with a trigger, from the first call matching the trigger. The first `after`
+//! matching calls succeed; call number `after` (0-based) fails, and, for a persistent plan,
+//! every matching call after it too.
 
 use std::path::{Path, PathBuf};
 
@@ -112,6 +113,9 @@ pub struct Fault {
     pub error: FaultError,
     /// Whether every matching call after the first failure fails too.
     pub persistent: bool,
+    /// Counting starts only after a call of this kind on a path containing this text
+    /// (`None`: at once).
+    pub trigger: Option<(FsOp, String)>,
 }
 
 impl Fault {
@@ -123,6 +127,7 @@ impl Fault {
             after,
             error,
             persistent: false,
+            trigger: None,
         }
     }
 
@@ -143,6 +148,14 @@ impl Fault {
     /// Restricts the fault to paths containing `text` (e.g. `".wal"`, `"MANIFEST"`).
     pub fn on_paths_containing(mut self, text: impl Into<String>) -> Fault {
         self.path_contains = Some(text.into());
+        self
+    }
+
+    /// Counts only calls made after a call of kind `op` on a path containing `text`, e.g.
+    /// `Fault::new(FsOp::SyncDir, 0, FaultError::Io).after_a(FsOp::Rename, "CURRENT.tmp")`
+    /// fails the first directory sync after `CURRENT.tmp` is renamed.
+    pub fn after_a(mut self, op: FsOp, text: impl Into<String>) -> Fault {
+        self.trigger = Some((op, text.into()));
         self
     }
 
@@ -177,7 +190,8 @@ pub(super) enum Verdict {
 /// Plans, counters, the crash point and the trace.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Faults {
-    plans: Vec<(Fault, u64)>,
+    /// Each plan, the matching calls it has counted, and whether its trigger was seen.
+    plans: Vec<(Fault, u64, bool)>,
     counts: [u64; FsOp::ALL.len()],
     pub injected: u64,
     mutations: u64,
@@ -187,7 +201,8 @@ pub(super) struct Faults {
 
 impl Faults {
     pub(super) fn add(&mut self, fault: Fault) {
-        self.plans.push((fault, 0));
+        let armed = fault.trigger.is_none();
+        self.plans.push((fault, 0, armed));
     }
 
     pub(super) fn clear(&mut self) {
@@ -234,7 +249,13 @@ impl Faults {
             self.mutations += 1;
         }
         let mut verdict = Verdict::Proceed;
-        for (plan, seen) in &mut self.plans {
+        for (plan, seen, armed) in &mut self.plans {
+            if !*armed {
+                *armed = plan.trigger.as_ref().is_some_and(|(t, text)| {
+                    *t == op && path.to_string_lossy().contains(text.as_str())
+                });
+                continue;
+            }
             if !plan.matches(op, path) {
                 continue;
             }

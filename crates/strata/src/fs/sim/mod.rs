@@ -43,6 +43,7 @@
 //! ```
 
 mod fault;
+mod handles;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -58,10 +59,8 @@ use parking_lot::{Mutex, MutexGuard};
 use crate::error::{Error, Result};
 use crate::fs::{FileLock, FileSystem, RandomAccessFile, WritableFile};
 use fault::Verdict;
+use handles::{SimLock, SimReadable, SimWritable};
 use state::{SplitMix, State};
-
-/// A `WritableFile` writes its buffer out once it holds this much (as `RealFs` does).
-const WRITE_BUFFER: usize = 64 << 10;
 
 /// An in-memory filesystem simulating power loss and I/O errors (see the module docs).
 #[derive(Clone)]
@@ -87,7 +86,7 @@ impl Default for SimFs {
     }
 }
 
-fn io_error(path: &Path, kind: std::io::ErrorKind, what: &str) -> Error {
+pub(super) fn io_error(path: &Path, kind: std::io::ErrorKind, what: &str) -> Error {
     Error::io(path, std::io::Error::new(kind, what.to_string()))
 }
 
@@ -233,6 +232,7 @@ impl SimFs {
 
     /// Replaces (or creates) a file with `bytes`, durably, entry and parent directories
     /// included (no fault, no call counted): for tests that damage a database on purpose.
+    /// Like a `sync_dir`, it also makes the directory's other pending entry changes durable.
     pub fn write_file(&self, path: impl AsRef<Path>, bytes: &[u8]) {
         let path = path.as_ref();
         let mut st = self.shared.lock();
@@ -250,7 +250,8 @@ impl SimFs {
         }
     }
 
-    /// Deletes a file durably (no fault, no call counted); whether it existed.
+    /// Deletes a file durably (no fault, no call counted); whether it existed. Like a
+    /// `sync_dir`, it also makes the directory's other pending entry changes durable.
     pub fn delete_file(&self, path: impl AsRef<Path>) -> bool {
         let path = path.as_ref();
         let mut st = self.shared.lock();
@@ -299,152 +300,6 @@ pub fn power_loss_mode(seed: u64) -> CrashMode {
             seed,
             zero_fill: false,
         },
-    }
-}
-
-struct SimWritable {
-    fs: SimFs,
-    inode: u64,
-    path: PathBuf,
-    buf: Vec<u8>,
-    size: u64,
-}
-
-impl SimWritable {
-    /// One `write(2)` of the buffer. `ENOSPC` writes half of it first (a short write).
-    fn write_out(&mut self) -> Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let mut st = self.fs.lock_state();
-        match self.fs.check(&mut st, FsOp::Write, &self.path) {
-            Ok(()) => {
-                st.append(self.inode, &self.buf);
-                self.buf.clear();
-                Ok(())
-            }
-            Err(e) => {
-                let short =
-                    matches!(&e, Error::Io { source, .. } if source.raw_os_error() == Some(28));
-                if short && st.epoch == self.fs.epoch {
-                    let half = self.buf.len() / 2;
-                    st.append(self.inode, self.buf.get(..half).unwrap_or_default());
-                    self.buf.drain(..half);
-                }
-                Err(e)
-            }
-        }
-    }
-}
-
-impl WritableFile for SimWritable {
-    fn append(&mut self, data: &[u8]) -> Result<()> {
-        self.size += data.len() as u64;
-        self.buf.extend_from_slice(data);
-        if self.buf.len() > WRITE_BUFFER {
-            self.write_out()?;
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> Result<()> {
-        self.write_out()
-    }
-
-    fn sync(&mut self) -> Result<()> {
-        self.write_out()?;
-        let mut st = self.fs.lock_state();
-        match self.fs.check(&mut st, FsOp::Sync, &self.path) {
-            Ok(()) => {
-                st.sync_file(self.inode);
-                Ok(())
-            }
-            Err(e) => {
-                if st.epoch == self.fs.epoch {
-                    st.fail_sync(self.inode);
-                }
-                Err(e)
-            }
-        }
-    }
-
-    fn size(&self) -> u64 {
-        self.size
-    }
-}
-
-impl Drop for SimWritable {
-    fn drop(&mut self) {
-        release_handle(&self.fs, self.inode);
-    }
-}
-
-fn release_handle(fs: &SimFs, inode: u64) {
-    let mut st = fs.lock_state();
-    if st.epoch == fs.epoch {
-        if let Some(i) = st.inodes.get_mut(&inode) {
-            i.handles = i.handles.saturating_sub(1);
-        }
-        st.gc();
-    }
-}
-
-struct SimReadable {
-    fs: SimFs,
-    inode: u64,
-    path: PathBuf,
-    size: u64,
-}
-
-impl RandomAccessFile for SimReadable {
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> Result<()> {
-        let st = self.fs.enter(FsOp::Read, &self.path)?;
-        let data = st.inodes.get(&self.inode).map(|i| &i.data);
-        let src = usize::try_from(offset)
-            .ok()
-            .and_then(|start| data.and_then(|d| d.get(start..start.checked_add(buf.len())?)));
-        match src {
-            Some(src) => {
-                buf.copy_from_slice(src);
-                Ok(())
-            }
-            None => Err(io_error(
-                &self.path,
-                std::io::ErrorKind::UnexpectedEof,
-                "failed to fill whole buffer",
-            )),
-        }
-    }
-
-    fn size(&self) -> u64 {
-        self.size
-    }
-
-    fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl Drop for SimReadable {
-    fn drop(&mut self) {
-        release_handle(&self.fs, self.inode);
-    }
-}
-
-struct SimLock {
-    fs: SimFs,
-    path: PathBuf,
-    token: u64,
-}
-
-impl FileLock for SimLock {}
-
-impl Drop for SimLock {
-    fn drop(&mut self) {
-        let mut st = self.fs.lock_state();
-        if st.epoch == self.fs.epoch && st.locks.get(&self.path) == Some(&self.token) {
-            st.locks.remove(&self.path);
-        }
     }
 }
 

@@ -208,6 +208,21 @@ fn faults_fire_at_the_nth_call_once_or_for_good() {
 }
 
 #[test]
+fn a_triggered_fault_counts_from_its_trigger() {
+    let fs = fresh();
+    fs.inject(Fault::new(FsOp::SyncDir, 1, FaultError::Io).after_a(FsOp::Rename, "tmp"));
+    fs.sync_dir(dir()).unwrap();
+    file_with(&fs, "a.tmp", b"x", &[]); // one sync_dir, before the trigger
+    fs.rename(&p("a.tmp"), &p("a")).unwrap();
+    fs.sync_dir(dir()).unwrap();
+    assert!(
+        fs.sync_dir(dir()).is_err(),
+        "the second sync_dir after the rename"
+    );
+    fs.sync_dir(dir()).unwrap();
+}
+
+#[test]
 fn enospc_on_write_is_a_short_write() {
     let fs = fresh();
     let mut f = fs.create(&p("f")).unwrap();
