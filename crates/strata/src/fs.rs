@@ -2,7 +2,8 @@
 //!
 //! Every file operation of the engine goes through [`FileSystem`], so tests can substitute a
 //! simulated filesystem (dropping unsynced data at a "power loss", injecting `ENOSPC`/`EIO`)
-//! and another backend can stand in later. [`RealFs`] is the operating system's.
+//! and another backend can stand in later. [`RealFs`] is the operating system's; [`SimFs`]
+//! (module [`sim`]) is an in-memory one for tests that loses power and fails on purpose.
 //!
 //! Contract: [`WritableFile::append`] may buffer in user space; [`WritableFile::flush`] hands
 //! everything appended so far to the OS (it then survives a process crash);
@@ -16,6 +17,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
+
+pub mod sim;
+pub use sim::SimFs;
 
 /// A file being written sequentially.
 pub trait WritableFile: Send {
