@@ -160,7 +160,8 @@ mod tests {
     fn parse_rejects_short_and_unknown_kinds() {
         assert!(parse_internal_key(b"abc").is_none());
         assert!(parse_internal_key(&make_internal_key(b"k", 3, 7)).is_none());
-        let p = parse_internal_key(&make_internal_key(b"k", 3, 0)).unwrap();
+        let k = make_internal_key(b"k", 3, 0);
+        let p = parse_internal_key(&k).unwrap();
         assert_eq!((p.user_key, p.seq, p.kind), (&b"k"[..], 3, ValueKind::Delete));
     }
 }

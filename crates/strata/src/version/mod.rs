@@ -10,6 +10,7 @@
 //! - every run in `levels` holds files sorted by smallest key, pairwise disjoint;
 //! - a file number appears at most once in the whole version.
 
+mod apply;
 pub mod edit;
 pub mod manifest;
 
