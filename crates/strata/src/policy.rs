@@ -25,8 +25,8 @@
 //! assert_eq!(removed, vec![2, 1]);
 //! ```
 
-pub use crate::compaction::{ApplyError, Task, TaskKind, apply, is_trivial_move, pick};
+pub use crate::compaction::{ApplyError, Task, TaskKind, apply, edit_for, is_trivial_move, pick};
 pub use crate::options::{
     CompactionOptions, LeveledOptions, Options, SimpleOptions, TieredOptions,
 };
-pub use crate::version::{FileMeta, SortedRun, Version};
+pub use crate::version::{FileMeta, SortedRun, Version, VersionEdit};

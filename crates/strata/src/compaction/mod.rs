@@ -24,7 +24,7 @@ use std::sync::Arc;
 use crate::options::{CompactionOptions, Options};
 use crate::version::{FileMeta, Version};
 
-pub use picker::{ApplyError, apply, is_trivial_move};
+pub use picker::{ApplyError, apply, edit_for, is_trivial_move};
 
 /// One compaction: inputs per level, where the outputs go, and whether it is a bottom job.
 ///
