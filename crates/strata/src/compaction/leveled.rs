@@ -11,15 +11,17 @@
 //! deeper level: its oldest file (smallest number) + the overlapping files of L(k+1), bottom
 //! iff k+1 = max; (3) none.
 //!
-//! Busy files: an L0 task is skipped if any L0 file or any of its base-level files is busy
-//! (older L0 data must not land below newer); a level task takes the oldest file that is not
-//! busy and whose overlaps are not busy, trying levels in priority order. With nothing busy
-//! this is exactly the course's rule. Pure functions, no I/O; any thread.
+//! Busy files (jobs running; none in the simulator, where this is exactly the course's rule):
+//! an L0 task is skipped if any L0 file or any of its base-level files is busy (older L0 data
+//! must not land below newer); a level task takes the oldest file that is not busy and whose
+//! overlaps are not busy, trying levels in priority order, and never writes keys of a running
+//! L0 job into that job's target level (both outputs would overlap there). Pure functions, no
+//! I/O; any thread.
 
 use std::sync::Arc;
 
 use crate::compaction::picker::{
-    ApplyError, any_busy, desc, level_files, level_mut, overlapping, sort_by_smallest,
+    ApplyError, any_busy, desc, level_files, level_mut, overlapping, ranges_meet, sort_by_smallest,
     user_key_range,
 };
 use crate::compaction::{Task, TaskKind};
@@ -90,6 +92,7 @@ pub(crate) fn pick(version: &Version, o: &LeveledOptions, busy: &[u64]) -> Optio
         }
     }
     priorities.sort_by(desc);
+    let guard = L0Guard::new(version, busy);
     for &(_, level) in &priorities {
         if level >= max {
             continue;
@@ -107,7 +110,7 @@ pub(crate) fn pick(version: &Version, o: &LeveledOptions, busy: &[u64]) -> Optio
                 f.smallest_user_key(),
                 f.largest_user_key(),
             );
-            if any_busy(&lower, busy) {
+            if any_busy(&lower, busy) || guard.blocks(f, &lower, lower_id) {
                 continue;
             }
             let reason = format!(
@@ -126,6 +129,49 @@ pub(crate) fn pick(version: &Version, o: &LeveledOptions, busy: &[u64]) -> Optio
         }
     }
     None
+}
+
+/// Keeps a level task from writing into the level a running L0 job writes into, over the
+/// same keys: both outputs would land there, overlapping. The running job's L0 files are the
+/// busy ones; its target is a level holding busy files that meet their range (unknown if
+/// none: then every level is guarded over that range).
+struct L0Guard<'a> {
+    /// The user-key range of the busy L0 files (`None`: no L0 job runs).
+    range: Option<(&'a [u8], &'a [u8])>,
+    /// Levels that may be the running L0 job's target (empty: any).
+    targets: Vec<u64>,
+}
+
+impl<'a> L0Guard<'a> {
+    fn new(version: &'a Version, busy: &[u64]) -> L0Guard<'a> {
+        let range = user_key_range(version.l0.iter().filter(|f| busy.contains(&f.number)));
+        let targets = match range {
+            None => Vec::new(),
+            Some((lo, hi)) => version
+                .levels
+                .iter()
+                .filter(|r| {
+                    r.files
+                        .iter()
+                        .any(|f| busy.contains(&f.number) && ranges_meet(f, lo, hi))
+                })
+                .map(|r| r.id)
+                .collect(),
+        };
+        L0Guard { range, targets }
+    }
+
+    /// Whether a task of `upper` + `lower` into level `output` must wait for the L0 job.
+    fn blocks(&self, upper: &Arc<FileMeta>, lower: &[Arc<FileMeta>], output: u64) -> bool {
+        let Some((lo, hi)) = self.range else {
+            return false;
+        };
+        let guarded = self.targets.is_empty() || self.targets.contains(&output);
+        guarded
+            && std::iter::once(upper)
+                .chain(lower)
+                .any(|f| ranges_meet(f, lo, hi))
+    }
 }
 
 fn l0_task(version: &Version, base: usize, max: usize, busy: &[u64]) -> Option<Task> {
@@ -287,6 +333,31 @@ mod tests {
         assert_eq!(nums(&t.inputs[0].1), vec![8]);
         assert_eq!(nums(&t.inputs[1].1), vec![7]);
         assert!(!t.bottom);
+    }
+
+    #[test]
+    fn a_level_task_never_writes_over_a_running_l0_job() {
+        let o = opts(2, 2, 3, 128);
+        // Base = 3; the running L0 job (file 9, keys 10..=20) writes L3, where its busy lower
+        // file 5 is. A stale L1 file (p = ∞) over the same keys goes to L2: no clash.
+        let mut v = version(vec![file(9, MB, 10, 20)], levels(3));
+        v.levels[0].files = vec![file(3, MB, 15, 18)];
+        v.levels[2].files = vec![file(5, MB, 0, 12)];
+        // L1 → L2 does not write L3: allowed.
+        let t = pick(&v, &o, &[9, 5]).unwrap();
+        assert_eq!(t.output_level, 2);
+        // The L0 job took no lower file: its target is unknown, so any level is guarded over
+        // its keys; a stale L1 file elsewhere is fine.
+        let mut v = version(vec![file(9, MB, 10, 20)], levels(3));
+        v.levels[0].files = vec![file(3, MB, 15, 18)];
+        assert!(pick(&v, &o, &[9]).is_none());
+        v.levels[0].files = vec![file(3, MB, 30, 40)];
+        assert_eq!(pick(&v, &o, &[9]).unwrap().output_level, 2);
+        // An L2 → L3 task over the L0 job's keys while it writes L3: refused.
+        let mut v = version(vec![file(9, MB, 10, 20)], levels(3));
+        v.levels[1].files = vec![file(4, MB, 15, 18)];
+        v.levels[2].files = vec![file(5, MB, 0, 12)];
+        assert!(pick(&v, &o, &[9, 5]).is_none());
     }
 
     #[test]
