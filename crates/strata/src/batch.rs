@@ -86,9 +86,15 @@ impl WriteBatch {
             return false;
         }
         let problem = if key.len() > MAX_KEY_LEN {
-            Some(format!("key of {} bytes exceeds MAX_KEY_LEN ({MAX_KEY_LEN})", key.len()))
+            Some(format!(
+                "key of {} bytes exceeds MAX_KEY_LEN ({MAX_KEY_LEN})",
+                key.len()
+            ))
         } else if let Some(v) = value.filter(|v| v.len() > MAX_VALUE_LEN) {
-            Some(format!("value of {} bytes exceeds MAX_VALUE_LEN ({MAX_VALUE_LEN})", v.len()))
+            Some(format!(
+                "value of {} bytes exceeds MAX_VALUE_LEN ({MAX_VALUE_LEN})",
+                v.len()
+            ))
         } else if self.rep.len() + key.len() + value.map_or(0, <[u8]>::len) + 32
             > MAX_BATCH_BYTES - WAL_RECORD_HEADER
         {
@@ -138,7 +144,10 @@ impl WriteBatch {
 
     /// The records, decoded (always succeeds on a batch built through the API).
     pub(crate) fn records(&self) -> RecordIter<'_> {
-        RecordIter { dec: Decoder::new(&self.rep), left: self.count }
+        RecordIter {
+            dec: Decoder::new(&self.rep),
+            left: self.count,
+        }
     }
 
     /// Appends the WAL payload for this batch starting at `first_seq` to `buf`.
@@ -215,7 +224,14 @@ pub(crate) fn decode_wal_record(payload: &[u8]) -> Option<WalRecord<'_>> {
     let first_seq = dec.u64()?;
     let count = dec.u32()?;
     let rest = dec.bytes(dec.remaining())?;
-    Some(WalRecord { first_seq, count, records: RecordIter { dec: Decoder::new(rest), left: count } })
+    Some(WalRecord {
+        first_seq,
+        count,
+        records: RecordIter {
+            dec: Decoder::new(rest),
+            left: count,
+        },
+    })
 }
 
 #[cfg(test)]
@@ -236,7 +252,14 @@ mod tests {
         let got: Vec<_> = it.by_ref().collect();
         assert!(it.finished_cleanly());
         assert_eq!(got.len(), 3);
-        assert_eq!(got[1], Record { kind: ValueKind::Delete, key: b"k2", value: b"" });
+        assert_eq!(
+            got[1],
+            Record {
+                kind: ValueKind::Delete,
+                key: b"k2",
+                value: b""
+            }
+        );
         assert_eq!(got[2].key, b"");
     }
 

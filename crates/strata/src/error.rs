@@ -91,7 +91,10 @@ pub enum Error {
 impl Error {
     /// Wraps an `io::Error` with the path it happened on.
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 
     /// A corruption error at `file`:`offset`.
@@ -100,12 +103,19 @@ impl Error {
         offset: u64,
         reason: impl Into<String>,
     ) -> Error {
-        Error::Corruption { file: file.into(), offset, reason: reason.into() }
+        Error::Corruption {
+            file: file.into(),
+            offset,
+            reason: reason.into(),
+        }
     }
 
     /// True for [`Error::Corruption`] and [`Error::UnsupportedFormat`].
     pub fn is_corruption(&self) -> bool {
-        matches!(self, Error::Corruption { .. } | Error::UnsupportedFormat { .. })
+        matches!(
+            self,
+            Error::Corruption { .. } | Error::UnsupportedFormat { .. }
+        )
     }
 
     /// A copy of this error for a second receiver (the `io::Error` source is re-created from its
@@ -116,16 +126,29 @@ impl Error {
                 path: path.clone(),
                 source: std::io::Error::new(source.kind(), source.to_string()),
             },
-            Error::Corruption { file, offset, reason } => {
-                Error::Corruption { file: file.clone(), offset: *offset, reason: reason.clone() }
-            }
-            Error::UnsupportedFormat { file, found, supported } => Error::UnsupportedFormat {
+            Error::Corruption {
+                file,
+                offset,
+                reason,
+            } => Error::Corruption {
+                file: file.clone(),
+                offset: *offset,
+                reason: reason.clone(),
+            },
+            Error::UnsupportedFormat {
+                file,
+                found,
+                supported,
+            } => Error::UnsupportedFormat {
                 file: file.clone(),
                 found: *found,
                 supported: *supported,
             },
             Error::InvalidArgument(s) => Error::InvalidArgument(s.clone()),
-            Error::Conflict { key, kind } => Error::Conflict { key: key.clone(), kind: *kind },
+            Error::Conflict { key, kind } => Error::Conflict {
+                key: key.clone(),
+                kind: *kind,
+            },
             Error::Poisoned(s) => Error::Poisoned(s.clone()),
             Error::Closed => Error::Closed,
             Error::Locked(p) => Error::Locked(p.clone()),

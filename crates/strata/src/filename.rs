@@ -88,7 +88,10 @@ mod tests {
         assert_eq!(t.file_name().unwrap().to_str().unwrap(), "000007.sst");
         assert_eq!(parse_file_name("000007.sst"), Some(FileKind::Table(7)));
         assert_eq!(parse_file_name("1234567.wal"), Some(FileKind::Wal(1234567)));
-        assert_eq!(parse_file_name("MANIFEST-000003"), Some(FileKind::Manifest(3)));
+        assert_eq!(
+            parse_file_name("MANIFEST-000003"),
+            Some(FileKind::Manifest(3))
+        );
         assert_eq!(parse_file_name("CURRENT"), Some(FileKind::Current));
         assert_eq!(parse_file_name("CURRENT.tmp"), Some(FileKind::Temp));
         assert_eq!(parse_file_name("notes.txt"), None);

@@ -91,7 +91,9 @@ struct RealWritable {
 impl RealWritable {
     fn write_out(&mut self) -> Result<()> {
         if !self.buf.is_empty() {
-            self.file.write_all(&self.buf).map_err(|e| Error::io(&self.path, e))?;
+            self.file
+                .write_all(&self.buf)
+                .map_err(|e| Error::io(&self.path, e))?;
             self.buf.clear();
         }
         Ok(())
@@ -104,7 +106,10 @@ impl WritableFile for RealWritable {
         if self.buf.len() + data.len() > WRITE_BUFFER {
             self.write_out()?;
             if data.len() > WRITE_BUFFER {
-                return self.file.write_all(data).map_err(|e| Error::io(&self.path, e));
+                return self
+                    .file
+                    .write_all(data)
+                    .map_err(|e| Error::io(&self.path, e));
             }
         }
         self.buf.extend_from_slice(data);
@@ -133,7 +138,9 @@ struct RealReadable {
 
 impl RandomAccessFile for RealReadable {
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> Result<()> {
-        self.file.read_exact_at(buf, offset).map_err(|e| Error::io(&self.path, e))
+        self.file
+            .read_exact_at(buf, offset)
+            .map_err(|e| Error::io(&self.path, e))
     }
     fn size(&self) -> u64 {
         self.size
@@ -171,7 +178,11 @@ impl FileSystem for RealFs {
     fn open_read(&self, path: &Path) -> Result<Arc<dyn RandomAccessFile>> {
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
-        Ok(Arc::new(RealReadable { file, path: path.to_path_buf(), size }))
+        Ok(Arc::new(RealReadable {
+            file,
+            path: path.to_path_buf(),
+            size,
+        }))
     }
 
     fn read_all(&self, path: &Path) -> Result<Vec<u8>> {
@@ -187,7 +198,9 @@ impl FileSystem for RealFs {
     }
 
     fn sync_dir(&self, path: &Path) -> Result<()> {
-        File::open(path).and_then(|d| d.sync_all()).map_err(|e| Error::io(path, e))
+        File::open(path)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Error::io(path, e))
     }
 
     fn list(&self, dir: &Path) -> Result<Vec<String>> {
@@ -209,11 +222,16 @@ impl FileSystem for RealFs {
     }
 
     fn file_size(&self, path: &Path) -> Result<u64> {
-        std::fs::metadata(path).map(|m| m.len()).map_err(|e| Error::io(path, e))
+        std::fs::metadata(path)
+            .map(|m| m.len())
+            .map_err(|e| Error::io(path, e))
     }
 
     fn truncate(&self, path: &Path, len: u64) -> Result<()> {
-        let file = OpenOptions::new().write(true).open(path).map_err(|e| Error::io(path, e))?;
+        let file = OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
         file.set_len(len).map_err(|e| Error::io(path, e))?;
         file.sync_all().map_err(|e| Error::io(path, e))
     }
@@ -256,7 +274,10 @@ mod tests {
         assert_eq!(&buf, b"world");
         assert!(r.read_exact_at(&mut buf, 8).is_err());
         let l = fs.lock(&dir.path().join("LOCK")).unwrap();
-        assert!(matches!(fs.lock(&dir.path().join("LOCK")), Err(Error::Locked(_))));
+        assert!(matches!(
+            fs.lock(&dir.path().join("LOCK")),
+            Err(Error::Locked(_))
+        ));
         drop(l);
         assert!(fs.lock(&dir.path().join("LOCK")).is_ok());
     }

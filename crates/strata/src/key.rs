@@ -128,7 +128,11 @@ pub fn parse_internal_key(ikey: &[u8]) -> Option<ParsedKey<'_>> {
     }
     let t = trailer(ikey);
     let kind = ValueKind::from_u8((t & 0xFF) as u8)?;
-    Some(ParsedKey { user_key: user_key(ikey), seq: t >> 8, kind })
+    Some(ParsedKey {
+        user_key: user_key(ikey),
+        seq: t >> 8,
+        kind,
+    })
 }
 
 /// Compares two encoded internal keys: user key ascending, then trailer descending.
@@ -153,7 +157,10 @@ mod tests {
         assert_eq!(compare_internal_keys(&a1, &ab), Ordering::Less);
         let seek = seek_key(b"a", 5);
         assert_eq!(compare_internal_keys(&seek, &a5), Ordering::Less);
-        assert_eq!(compare_internal_keys(&seek, &make_internal_key(b"a", 6, 0)), Ordering::Greater);
+        assert_eq!(
+            compare_internal_keys(&seek, &make_internal_key(b"a", 6, 0)),
+            Ordering::Greater
+        );
     }
 
     #[test]
@@ -162,6 +169,9 @@ mod tests {
         assert!(parse_internal_key(&make_internal_key(b"k", 3, 7)).is_none());
         let k = make_internal_key(b"k", 3, 0);
         let p = parse_internal_key(&k).unwrap();
-        assert_eq!((p.user_key, p.seq, p.kind), (&b"k"[..], 3, ValueKind::Delete));
+        assert_eq!(
+            (p.user_key, p.seq, p.kind),
+            (&b"k"[..], 3, ValueKind::Delete)
+        );
     }
 }

@@ -41,7 +41,11 @@ pub struct SimpleOptions {
 
 impl Default for SimpleOptions {
     fn default() -> Self {
-        SimpleOptions { size_ratio_percent: 200, level0_file_num_compaction_trigger: 2, max_levels: 4 }
+        SimpleOptions {
+            size_ratio_percent: 200,
+            level0_file_num_compaction_trigger: 2,
+            max_levels: 4,
+        }
     }
 }
 
@@ -179,7 +183,11 @@ impl Default for Options {
 }
 
 fn require(cond: bool, what: &str) -> Result<()> {
-    if cond { Ok(()) } else { Err(Error::InvalidArgument(format!("options: {what}"))) }
+    if cond {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(format!("options: {what}")))
+    }
 }
 
 impl Options {
@@ -190,23 +198,44 @@ impl Options {
     pub fn validate(&self) -> Result<()> {
         require(self.memtable_size > 0, "memtable_size must be > 0")?;
         require(self.block_size > 0, "block_size must be > 0")?;
-        require(self.block_restart_interval > 0, "block_restart_interval must be > 0")?;
+        require(
+            self.block_restart_interval > 0,
+            "block_restart_interval must be > 0",
+        )?;
         require(self.target_sst_size > 0, "target_sst_size must be > 0")?;
-        require(self.max_frozen_memtables > 0, "max_frozen_memtables must be > 0")?;
+        require(
+            self.max_frozen_memtables > 0,
+            "max_frozen_memtables must be > 0",
+        )?;
         require(self.max_open_files > 0, "max_open_files must be > 0")?;
-        require(self.compaction_threads > 0, "compaction_threads must be > 0")?;
-        require(self.bloom_bits_per_key <= 64, "bloom_bits_per_key must be <= 64")?;
+        require(
+            self.compaction_threads > 0,
+            "compaction_threads must be > 0",
+        )?;
+        require(
+            self.bloom_bits_per_key <= 64,
+            "bloom_bits_per_key must be <= 64",
+        )?;
         if let (Some(slow), Some(stop)) = (self.l0_slowdown_trigger, self.l0_stop_trigger) {
-            require(slow <= stop, "l0_slowdown_trigger must be <= l0_stop_trigger")?;
+            require(
+                slow <= stop,
+                "l0_slowdown_trigger must be <= l0_stop_trigger",
+            )?;
         }
         match &self.compaction {
             CompactionOptions::Simple(o) => {
                 require(o.max_levels > 0, "simple max_levels must be > 0")?;
-                require(o.level0_file_num_compaction_trigger > 0, "level0 trigger must be > 0")?;
+                require(
+                    o.level0_file_num_compaction_trigger > 0,
+                    "level0 trigger must be > 0",
+                )?;
             }
             CompactionOptions::Tiered(o) => {
                 require(o.num_tiers >= 2, "tiered num_tiers must be >= 2")?;
-                require(o.min_merge_width >= 2, "tiered min_merge_width must be >= 2")?;
+                require(
+                    o.min_merge_width >= 2,
+                    "tiered min_merge_width must be >= 2",
+                )?;
                 require(
                     o.max_merge_width.is_none_or(|w| w >= 2),
                     "tiered max_merge_width must be >= 2",
@@ -214,8 +243,14 @@ impl Options {
             }
             CompactionOptions::Leveled(o) => {
                 require(o.max_levels > 0, "leveled max_levels must be > 0")?;
-                require(o.level_size_multiplier > 0, "level_size_multiplier must be > 0")?;
-                require(o.level0_file_num_compaction_trigger > 0, "level0 trigger must be > 0")?;
+                require(
+                    o.level_size_multiplier > 0,
+                    "level_size_multiplier must be > 0",
+                )?;
+                require(
+                    o.level0_file_num_compaction_trigger > 0,
+                    "level0 trigger must be > 0",
+                )?;
             }
             CompactionOptions::None => {}
         }

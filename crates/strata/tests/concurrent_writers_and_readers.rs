@@ -67,7 +67,10 @@ fn readers_never_see_a_partial_batch_while_writers_flush() -> strata::Result<()>
         for round in (0..400u32).step_by(37) {
             assert!(db.get(format!("log-w{w}-{round:05}"))?.is_some());
         }
-        assert_eq!(db.get(format!("w{w}-k3"))?.as_deref(), Some(&399u32.to_be_bytes()[..]));
+        assert_eq!(
+            db.get(format!("w{w}-k3"))?.as_deref(),
+            Some(&399u32.to_be_bytes()[..])
+        );
     }
     assert!(db.stats().flushes > 0, "the test exercised flushes");
     db.close()
@@ -76,7 +79,10 @@ fn readers_never_see_a_partial_batch_while_writers_flush() -> strata::Result<()>
 #[test]
 fn snapshots_keep_their_view_across_flush_and_compaction() -> strata::Result<()> {
     let dir = tempfile::tempdir().expect("tempdir");
-    let opts = Options { memtable_size: 16 << 10, ..Default::default() };
+    let opts = Options {
+        memtable_size: 16 << 10,
+        ..Default::default()
+    };
     let db = Db::open(dir.path(), opts)?;
     for i in 0..500u32 {
         db.put(format!("k{i:04}"), "v1")?;
@@ -111,7 +117,10 @@ fn snapshots_keep_their_view_across_flush_and_compaction() -> strata::Result<()>
 #[test]
 fn an_iterator_keeps_its_snapshot_while_files_are_compacted_away() -> strata::Result<()> {
     let dir = tempfile::tempdir().expect("tempdir");
-    let opts = Options { memtable_size: 8 << 10, ..Default::default() };
+    let opts = Options {
+        memtable_size: 8 << 10,
+        ..Default::default()
+    };
     let db = Db::open(dir.path(), opts)?;
     for i in 0..300u32 {
         db.put(format!("k{i:04}"), format!("a{i}"))?;

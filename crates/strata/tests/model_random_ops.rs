@@ -32,7 +32,11 @@ fn random_key(rng: &mut StdRng) -> Vec<u8> {
 }
 
 fn random_value(rng: &mut StdRng) -> Vec<u8> {
-    let len = if rng.random_bool(0.1) { 0 } else { rng.random_range(1..64) };
+    let len = if rng.random_bool(0.1) {
+        0
+    } else {
+        rng.random_range(1..64)
+    };
     (0..len).map(|_| rng.random()).collect()
 }
 
@@ -117,7 +121,12 @@ fn run(seed: u64, steps: usize, compaction: CompactionOptions) {
                 } else {
                     let mut want = want;
                     want.reverse();
-                    assert_eq!(collect(it.rev()), want, "rev range {lo:?}..{hi:?} at {}", ctx());
+                    assert_eq!(
+                        collect(it.rev()),
+                        want,
+                        "rev range {lo:?}..{hi:?} at {}",
+                        ctx()
+                    );
                 }
             }
             83..=86 => {
@@ -128,7 +137,12 @@ fn run(seed: u64, steps: usize, compaction: CompactionOptions) {
                     .filter(|(k, _)| k.starts_with(p))
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
-                assert_eq!(collect(db.prefix(p).expect("prefix")), want, "prefix at {}", ctx());
+                assert_eq!(
+                    collect(db.prefix(p).expect("prefix")),
+                    want,
+                    "prefix at {}",
+                    ctx()
+                );
             }
             87..=89 => {
                 // Mixed next / next_back never repeat an entry and stop where they meet.
@@ -137,11 +151,19 @@ fn run(seed: u64, steps: usize, compaction: CompactionOptions) {
                 let mut back = Vec::new();
                 loop {
                     let from_front = rng.random_bool(0.5);
-                    let item = if from_front { it.next() } else { it.next_back() };
+                    let item = if from_front {
+                        it.next()
+                    } else {
+                        it.next_back()
+                    };
                     let Some(r) = item else { break };
                     let (k, v) = r.expect("iter");
                     let pair = (k.to_vec(), v.to_vec());
-                    if from_front { front.push(pair) } else { back.push(pair) }
+                    if from_front {
+                        front.push(pair)
+                    } else {
+                        back.push(pair)
+                    }
                 }
                 back.reverse();
                 front.extend(back);

@@ -6,7 +6,10 @@ use std::path::Path;
 use strata::{Db, Error, Options, WriteBatch};
 
 fn opts() -> Options {
-    Options { memtable_size: 1 << 20, ..Default::default() }
+    Options {
+        memtable_size: 1 << 20,
+        ..Default::default()
+    }
 }
 
 fn wal_files(dir: &Path) -> Vec<std::path::PathBuf> {
@@ -41,7 +44,10 @@ fn reopen_recovers_unflushed_writes_from_the_wal() -> strata::Result<()> {
 fn a_second_open_of_the_same_directory_fails_at_once() -> strata::Result<()> {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = Db::open(dir.path(), opts())?;
-    assert!(matches!(Db::open(dir.path(), opts()), Err(Error::Locked(_))));
+    assert!(matches!(
+        Db::open(dir.path(), opts()),
+        Err(Error::Locked(_))
+    ));
     db.close()?;
     let again = Db::open(dir.path(), opts())?;
     again.close()?;
@@ -64,8 +70,8 @@ fn calls_after_close_return_closed_on_every_clone() -> strata::Result<()> {
 }
 
 #[test]
-fn sequence_numbers_never_go_backwards_after_deleting_and_compacting_everything(
-) -> strata::Result<()> {
+fn sequence_numbers_never_go_backwards_after_deleting_and_compacting_everything()
+-> strata::Result<()> {
     let dir = tempfile::tempdir().expect("tempdir");
     let first_seq;
     {
@@ -98,7 +104,10 @@ fn wal_truncated_at_every_offset_reopens_to_whole_batches() -> strata::Result<()
         for b in 0..20u32 {
             let mut batch = WriteBatch::new();
             for i in 0..(b % 4 + 1) {
-                batch.put(format!("b{b:02}-{i}"), vec![b as u8; (b as usize * 37) % 300]);
+                batch.put(
+                    format!("b{b:02}-{i}"),
+                    vec![b as u8; (b as usize * 37) % 300],
+                );
             }
             db.write(batch)?;
         }
@@ -121,7 +130,10 @@ fn wal_truncated_at_every_offset_reopens_to_whole_batches() -> strata::Result<()
         let name = wals[0].file_name().expect("name");
         std::fs::write(case.join(name), &wal[..cut]).expect("truncate");
         let db = Db::open(&case, opts())?;
-        let keys: Vec<_> = db.iter()?.map(|r| r.map(|(k, _)| k)).collect::<Result<_, _>>()?;
+        let keys: Vec<_> = db
+            .iter()?
+            .map(|r| r.map(|(k, _)| k))
+            .collect::<Result<_, _>>()?;
         // Whole batches only: batch b has b % 4 + 1 records, and batches form a prefix.
         let mut expected = Vec::new();
         let mut b = 0u32;
@@ -131,14 +143,19 @@ fn wal_truncated_at_every_offset_reopens_to_whole_batches() -> strata::Result<()
             }
             b += 1;
         }
-        let keys: Vec<String> =
-            keys.iter().map(|k| String::from_utf8(k.to_vec()).expect("utf8")).collect();
+        let keys: Vec<String> = keys
+            .iter()
+            .map(|k| String::from_utf8(k.to_vec()).expect("utf8"))
+            .collect();
         assert_eq!(keys, expected, "cut at {cut}");
         assert!(keys.len() >= previous, "a longer WAL never recovers less");
         previous = keys.len();
         db.close()?;
     }
-    assert_eq!(previous, (0..20u32).map(|b| b as usize % 4 + 1).sum::<usize>());
+    assert_eq!(
+        previous,
+        (0..20u32).map(|b| b as usize % 4 + 1).sum::<usize>()
+    );
     Ok(())
 }
 
@@ -147,7 +164,10 @@ fn limits_reject_oversized_keys_and_values_and_write_nothing() -> strata::Result
     let dir = tempfile::tempdir().expect("tempdir");
     let db = Db::open(dir.path(), opts())?;
     let big_key = vec![b'k'; strata::MAX_KEY_LEN + 1];
-    assert!(matches!(db.put(&big_key, "v"), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        db.put(&big_key, "v"),
+        Err(Error::InvalidArgument(_))
+    ));
     let max_key = vec![b'k'; strata::MAX_KEY_LEN];
     db.put(&max_key, "v")?;
     let mut batch = WriteBatch::new();
@@ -157,7 +177,11 @@ fn limits_reject_oversized_keys_and_values_and_write_nothing() -> strata::Result
     assert_eq!(db.get("good")?, None);
     let before = db.stats().last_sequence;
     db.write(WriteBatch::new())?;
-    assert_eq!(db.stats().last_sequence, before, "an empty batch uses no seq");
+    assert_eq!(
+        db.stats().last_sequence,
+        before,
+        "an empty batch uses no seq"
+    );
     db.put("", "")?;
     assert_eq!(db.get("")?.as_deref(), Some(&b""[..]));
     db.close()?;
@@ -173,14 +197,26 @@ fn bad_paths_give_clear_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("afile");
     std::fs::write(&file, b"x").expect("write");
-    assert!(matches!(Db::open(&file, opts()), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        Db::open(&file, opts()),
+        Err(Error::InvalidArgument(_))
+    ));
     let foreign = dir.path().join("foreign");
     std::fs::create_dir_all(&foreign).expect("mkdir");
     std::fs::write(foreign.join("notes.txt"), b"hello").expect("write");
-    assert!(matches!(Db::open(&foreign, opts()), Err(Error::InvalidArgument(_))));
-    assert!(foreign.join("notes.txt").exists(), "foreign files are never touched");
+    assert!(matches!(
+        Db::open(&foreign, opts()),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(
+        foreign.join("notes.txt").exists(),
+        "foreign files are never touched"
+    );
     let no_current = dir.path().join("nocurrent");
     std::fs::create_dir_all(&no_current).expect("mkdir");
     std::fs::write(no_current.join("000005.sst"), b"x").expect("write");
-    assert!(matches!(Db::open(&no_current, opts()), Err(Error::Corruption { .. })));
+    assert!(matches!(
+        Db::open(&no_current, opts()),
+        Err(Error::Corruption { .. })
+    ));
 }

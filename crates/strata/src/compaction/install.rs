@@ -59,8 +59,12 @@ impl DbInner {
             return Err(e);
         }
         self.stats.compactions.fetch_add(1, Ordering::Relaxed);
-        self.stats.compaction_bytes_read.fetch_add(task.input_bytes(), Ordering::Relaxed);
-        self.stats.compaction_bytes_written.fetch_add(written, Ordering::Relaxed);
+        self.stats
+            .compaction_bytes_read
+            .fetch_add(task.input_bytes(), Ordering::Relaxed);
+        self.stats
+            .compaction_bytes_written
+            .fetch_add(written, Ordering::Relaxed);
         tracing::debug!(reason = %task.reason, written, "compaction installed");
         Ok(())
     }
@@ -91,8 +95,11 @@ impl DbInner {
         for f in outputs {
             edit.new_files.push((task.output_level, f));
         }
-        let removed: Vec<Arc<FileMeta>> =
-            task.inputs.iter().flat_map(|(_, fs)| fs.iter().cloned()).collect();
+        let removed: Vec<Arc<FileMeta>> = task
+            .inputs
+            .iter()
+            .flat_map(|(_, fs)| fs.iter().cloned())
+            .collect();
         self.log_and_apply(&mut versions, edit, None)?;
         versions.obsolete_files.extend(removed);
         drop(versions);
@@ -152,7 +159,11 @@ impl DbInner {
     }
 
     /// Starts a new MANIFEST holding a snapshot of `version` and retires the old one.
-    pub(crate) fn rotate_manifest(&self, versions: &mut VersionsState, version: &Version) -> Result<()> {
+    pub(crate) fn rotate_manifest(
+        &self,
+        versions: &mut VersionsState,
+        version: &Version,
+    ) -> Result<()> {
         let number = self.new_file_number();
         let mut snapshot = version.snapshot_edit();
         snapshot.log_number = Some(self.min_live_wal());
@@ -218,4 +229,3 @@ fn version_has(v: &Version, level: u32, number: u64) -> bool {
         .filter(|r| r.id == u64::from(level))
         .any(|r| r.files.iter().any(|f| f.number == number))
 }
-

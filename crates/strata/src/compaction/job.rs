@@ -11,7 +11,6 @@
 //! A failed or cancelled job deletes the outputs it wrote and returns the error; it never
 //! changes the version (the caller installs the outputs).
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use crate::db::state::DbInner;
@@ -45,7 +44,10 @@ pub(crate) fn write_outputs(
     let mut current: Option<Open> = None;
     let result = write_outputs_inner(inner, input, spec, &mut outputs, &mut current);
     if let Err(e) = result {
-        let numbers = outputs.iter().map(|f| f.number).chain(current.map(|o| o.number));
+        let numbers = outputs
+            .iter()
+            .map(|f| f.number)
+            .chain(current.map(|o| o.number));
         for number in numbers {
             let _ = inner.fs.remove(&filename::table_path(&inner.dir, number));
         }
@@ -73,12 +75,19 @@ fn write_outputs_inner(
     while input.valid() {
         let ikey = input.key();
         let parsed = key::parse_internal_key(ikey).ok_or_else(|| {
-            Error::corruption(&inner.dir, 0, "compaction input holds a malformed internal key")
+            Error::corruption(
+                &inner.dir,
+                0,
+                "compaction input holds a malformed internal key",
+            )
         })?;
         let new_user_key = !have_last || parsed.user_key != last_user_key.as_slice();
         if new_user_key {
             // A user-key boundary: the only place an output may be cut.
-            if current.as_ref().is_some_and(|o| o.builder.estimated_size() >= spec.split_at) {
+            if current
+                .as_ref()
+                .is_some_and(|o| o.builder.estimated_size() >= spec.split_at)
+            {
                 if let Some(open) = current.take() {
                     outputs.push(finish(inner, open)?);
                 }
@@ -106,7 +115,10 @@ fn write_outputs_inner(
                 let path = filename::table_path(&inner.dir, number);
                 let file = inner.fs.create(&path)?;
                 let opts = TableBuilderOptions::from_options(&inner.opts);
-                *current = Some(Open { number, builder: TableBuilder::new(file, path, opts) });
+                *current = Some(Open {
+                    number,
+                    builder: TableBuilder::new(file, path, opts),
+                });
             }
             if let Some(open) = current.as_mut() {
                 open.builder.add(ikey, input.value())?;
@@ -153,4 +165,3 @@ impl DbInner {
         self.closing.load(Ordering::Acquire)
     }
 }
-

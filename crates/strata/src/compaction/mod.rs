@@ -13,6 +13,7 @@
 //! edit to the MANIFEST (durable), publish the new version, and queue the inputs for deletion
 //! once no reader holds them.
 
+pub(crate) mod install;
 pub(crate) mod job;
 mod leveled;
 mod picker;

@@ -27,7 +27,12 @@ impl DbInner {
         let watermark = self.read_points.watermark(&self.last_visible);
         let mut iter = imm.iter();
         iter.seek_to_first()?;
-        let spec = JobSpec { watermark, bottom: false, split_at: u64::MAX, cancellable: false };
+        let spec = JobSpec {
+            watermark,
+            bottom: false,
+            split_at: u64::MAX,
+            cancellable: false,
+        };
         let outputs = write_outputs(self, &mut iter, &spec)?;
         drop(iter);
         if !outputs.is_empty() {
@@ -62,7 +67,9 @@ impl DbInner {
             }
         }
         self.stats.flushes.fetch_add(1, Ordering::Relaxed);
-        self.stats.flush_bytes_written.fetch_add(written, Ordering::Relaxed);
+        self.stats
+            .flush_bytes_written
+            .fetch_add(written, Ordering::Relaxed);
         Ok(true)
     }
 

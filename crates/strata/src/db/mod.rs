@@ -74,7 +74,9 @@ pub struct Db {
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("path", &self.inner().dir).finish()
+        f.debug_struct("Db")
+            .field("path", &self.inner().dir)
+            .finish()
     }
 }
 
@@ -108,13 +110,21 @@ impl Db {
                 .map_err(|e| Error::io(path.as_ref(), e))
         };
         let i = Arc::clone(&inner);
-        threads.push(spawn("strata-flush".into(), Box::new(move || i.flush_thread()))?);
+        threads.push(spawn(
+            "strata-flush".into(),
+            Box::new(move || i.flush_thread()),
+        )?);
         for n in 0..inner.opts.compaction_threads {
             let i = Arc::clone(&inner);
-            threads.push(spawn(format!("strata-compact-{n}"), Box::new(move || i.compaction_thread()))?);
+            threads.push(spawn(
+                format!("strata-compact-{n}"),
+                Box::new(move || i.compaction_thread()),
+            )?);
         }
         *inner.threads.lock() = threads;
-        Ok(Db { handle: Arc::new(Handle { inner }) })
+        Ok(Db {
+            handle: Arc::new(Handle { inner }),
+        })
     }
 
     fn inner(&self) -> &Arc<DbInner> {
@@ -239,7 +249,9 @@ impl Db {
         let mut versions = inner.versions.lock();
         while flush::is_unflushed(inner, target) {
             inner.check_writable()?;
-            inner.bg_cv.wait_for(&mut versions, Duration::from_millis(20));
+            inner
+                .bg_cv
+                .wait_for(&mut versions, Duration::from_millis(20));
         }
         Ok(())
     }
@@ -257,7 +269,9 @@ impl Db {
             let mut versions = inner.versions.lock();
             while versions.manual_compaction || versions.running_compactions > 0 {
                 inner.check_writable()?;
-                inner.bg_cv.wait_for(&mut versions, Duration::from_millis(20));
+                inner
+                    .bg_cv
+                    .wait_for(&mut versions, Duration::from_millis(20));
             }
             versions.manual_compaction = true;
         }
@@ -358,7 +372,9 @@ fn close_inner(inner: &Arc<DbInner>) -> Result<()> {
         }
     } else if !inner.is_poisoned() {
         // No WAL: the memtables are the only copy, so flush them all.
-        result = inner.freeze_for_close().and_then(|()| inner.flush_all_frozen());
+        result = inner
+            .freeze_for_close()
+            .and_then(|()| inner.flush_all_frozen());
     }
     inner.purge_obsolete_files();
     if let Some(m) = inner.versions.lock().manifest.take() {

@@ -72,7 +72,10 @@ fn list_dir(fs: &dyn FileSystem, dir: &Path) -> Result<Listing> {
 pub(crate) fn open(dir: &Path, opts: Options, fs: Arc<dyn FileSystem>) -> Result<Arc<DbInner>> {
     opts.validate()?;
     if fs.exists(dir) && !fs.is_dir(dir) {
-        return Err(Error::InvalidArgument(format!("{} is not a directory", dir.display())));
+        return Err(Error::InvalidArgument(format!(
+            "{} is not a directory",
+            dir.display()
+        )));
     }
     fs.create_dir_all(dir)?;
     let lock = fs.lock(&dir.join(filename::LOCK))?;
@@ -86,10 +89,12 @@ pub(crate) fn open(dir: &Path, opts: Options, fs: Arc<dyn FileSystem>) -> Result
             Error::corruption(dir.join(filename::CURRENT), 0, "CURRENT disappeared")
         })?;
         let state = manifest::replay(fs.as_ref(), dir, number, max_levels)?;
-        if state.torn_tail {
-            tracing::warn!(manifest = number, "MANIFEST ends in a torn record; dropped it");
-        }
-        (state.version, state.next_file_number, state.last_sequence, state.log_number)
+        (
+            state.version,
+            state.next_file_number,
+            state.last_sequence,
+            state.log_number,
+        )
     } else if !interrupted_creation {
         return Err(Error::corruption(
             dir.join(filename::CURRENT),
@@ -151,10 +156,14 @@ pub(crate) fn open(dir: &Path, opts: Options, fs: Arc<dyn FileSystem>) -> Result
         None
     };
 
-    let block_cache = (opts.block_cache_size > 0)
-        .then(|| Arc::new(BlockCache::new(opts.block_cache_size)));
-    let table_cache =
-        TableCache::new(Arc::clone(&fs), dir.to_path_buf(), opts.max_open_files, block_cache);
+    let block_cache =
+        (opts.block_cache_size > 0).then(|| Arc::new(BlockCache::new(opts.block_cache_size)));
+    let table_cache = TableCache::new(
+        Arc::clone(&fs),
+        dir.to_path_buf(),
+        opts.max_open_files,
+        block_cache,
+    );
     let sv = SuperVersion {
         mem: Arc::new(MemTable::new(wal_number)),
         imms: recovered,
@@ -184,8 +193,10 @@ fn replay_wal(fs: &dyn FileSystem, dir: &Path, number: u64, mem: &MemTable) -> R
     let mut reader = LogReader::open(fs, &path)?;
     let mut max_seq = 0;
     loop {
-        let offset = reader.valid_len();
-        let Some(payload) = reader.read_record()? else { break };
+        let Some(payload) = reader.read_record()? else {
+            break;
+        };
+        let offset = reader.last_record_offset();
         let bad = || Error::corruption(&path, offset, "malformed WAL record payload");
         let record = decode_wal_record(&payload).ok_or_else(bad)?;
         let count = u64::from(record.count);
@@ -213,8 +224,12 @@ fn replay_wal(fs: &dyn FileSystem, dir: &Path, number: u64, mem: &MemTable) -> R
 }
 
 fn delete_orphans(inner: &DbInner, listing: &Listing, manifest_number: u64) -> Result<()> {
-    let live: std::collections::HashSet<u64> =
-        inner.current().version.all_files().map(|(_, f)| f.number).collect();
+    let live: std::collections::HashSet<u64> = inner
+        .current()
+        .version
+        .all_files()
+        .map(|(_, f)| f.number)
+        .collect();
     let min_wal = inner.min_live_wal();
     let dir = &inner.dir;
     let mut removed = false;

@@ -52,7 +52,12 @@ pub(crate) fn bounds_empty(lower: &Bound<Bytes>, upper: &Bound<Bytes>) -> bool {
 
 impl DbInner {
     /// The value of `key` as of `seq` in super version `sv`.
-    pub(crate) fn get_at(&self, sv: &SuperVersion, key: &[u8], seq: SeqNum) -> Result<Option<Bytes>> {
+    pub(crate) fn get_at(
+        &self,
+        sv: &SuperVersion,
+        key: &[u8],
+        seq: SeqNum,
+    ) -> Result<Option<Bytes>> {
         let found = |r: (ValueKind, Bytes)| match r.0 {
             ValueKind::Put => Some(r.1),
             ValueKind::Delete => None,
@@ -162,8 +167,14 @@ mod tests {
 
     #[test]
     fn prefix_bounds_cover_exactly_the_prefix() {
-        assert_eq!(prefix_bounds(b"ab").1, Bound::Excluded(Bytes::from_static(b"ac")));
-        assert_eq!(prefix_bounds(b"a\xff").1, Bound::Excluded(Bytes::from_static(b"b")));
+        assert_eq!(
+            prefix_bounds(b"ab").1,
+            Bound::Excluded(Bytes::from_static(b"ac"))
+        );
+        assert_eq!(
+            prefix_bounds(b"a\xff").1,
+            Bound::Excluded(Bytes::from_static(b"b"))
+        );
         assert_eq!(prefix_bounds(b"\xff\xff").1, Bound::Unbounded);
         assert_eq!(prefix_bounds(b"").1, Bound::Unbounded);
     }
@@ -171,9 +182,18 @@ mod tests {
     #[test]
     fn empty_bounds() {
         let b = |s: &'static [u8]| Bytes::from_static(s);
-        assert!(bounds_empty(&Bound::Included(b(b"b")), &Bound::Included(b(b"a"))));
-        assert!(bounds_empty(&Bound::Included(b(b"a")), &Bound::Excluded(b(b"a"))));
-        assert!(!bounds_empty(&Bound::Included(b(b"a")), &Bound::Included(b(b"a"))));
+        assert!(bounds_empty(
+            &Bound::Included(b(b"b")),
+            &Bound::Included(b(b"a"))
+        ));
+        assert!(bounds_empty(
+            &Bound::Included(b(b"a")),
+            &Bound::Excluded(b(b"a"))
+        ));
+        assert!(!bounds_empty(
+            &Bound::Included(b(b"a")),
+            &Bound::Included(b(b"a"))
+        ));
         assert!(!bounds_empty(&Bound::Unbounded, &Bound::Excluded(b(b"a"))));
     }
 }

@@ -65,8 +65,6 @@ pub(crate) struct VersionsState {
     pub manifest: Option<ManifestWriter>,
     /// Files removed from the version, deleted once no reader holds them.
     pub obsolete_files: Vec<Arc<FileMeta>>,
-    /// Numbers of files being written by running jobs (never orphans).
-    pub pending_outputs: Vec<u64>,
     /// File numbers captured by running compactions.
     pub compacting: Vec<u64>,
     /// Set while `Db::compact` runs: background compaction pauses.
@@ -127,11 +125,14 @@ impl DbInner {
             next_file_number: AtomicU64::new(next_file_number),
             read_points: ReadPoints::default(),
             commit: CommitQueue::default(),
-            wal: Mutex::new(WalState { writer: wal, next_seq: last_seq + 1, buf: Vec::new() }),
+            wal: Mutex::new(WalState {
+                writer: wal,
+                next_seq: last_seq + 1,
+                buf: Vec::new(),
+            }),
             versions: Mutex::new(VersionsState {
                 manifest: Some(manifest),
                 obsolete_files: Vec::new(),
-                pending_outputs: Vec::new(),
                 compacting: Vec::new(),
                 manual_compaction: false,
                 running_compactions: 0,
@@ -161,7 +162,11 @@ impl DbInner {
 
     /// `Err(Closed)` after close.
     pub(crate) fn check_open(&self) -> Result<()> {
-        if self.closed.load(Ordering::Acquire) { Err(Error::Closed) } else { Ok(()) }
+        if self.closed.load(Ordering::Acquire) {
+            Err(Error::Closed)
+        } else {
+            Ok(())
+        }
     }
 
     /// `Err` if writes are refused (closed or poisoned).
@@ -184,7 +189,7 @@ impl DbInner {
             }
         }
         self.poisoned.store(true, Ordering::Release);
-        let _guard = self.versions.lock();
+        // No lock here (callers may hold `versions`); waiters also wake on their tick.
         self.bg_cv.notify_all();
     }
 

@@ -33,7 +33,10 @@ use crate::wal::LogWriter;
 const GROUP_BYTES: usize = 1 << 20;
 
 pub(crate) enum Op {
-    Write { batch: WriteBatch, sync: bool },
+    Write {
+        batch: WriteBatch,
+        sync: bool,
+    },
     /// Freeze the mutable memtable if it is not empty; the result carries the frozen id.
     Freeze,
     /// Sync the live WAL.
@@ -201,8 +204,12 @@ impl DbInner {
         debug_assert_eq!(seq, last_seq + 1);
         // 3. Publish: the whole group becomes visible at once.
         self.last_visible.store(last_seq, Ordering::Release);
-        self.stats.user_bytes_written.fetch_add(bytes, Ordering::Relaxed);
-        self.stats.writes.fetch_add(slots.len() as u64, Ordering::Relaxed);
+        self.stats
+            .user_bytes_written
+            .fetch_add(bytes, Ordering::Relaxed);
+        self.stats
+            .writes
+            .fetch_add(slots.len() as u64, Ordering::Relaxed);
         self.stats.write_groups.fetch_add(1, Ordering::Relaxed);
         // 4. Freeze a full memtable (still the leader, WAL lock held).
         let results: Vec<Result<u64>> = slots.iter().map(|_| Ok(0)).collect();
@@ -292,7 +299,10 @@ impl DbInner {
             self.check_writable()?;
             let sv = self.current();
             let too_many_imms = sv.imms.len() >= self.opts.max_frozen_memtables;
-            let l0_stop = self.l0_stop_active() && self.l0_stop_trigger().is_some_and(|t| sv.version.l0.len() >= t);
+            let l0_stop = self.l0_stop_active()
+                && self
+                    .l0_stop_trigger()
+                    .is_some_and(|t| sv.version.l0.len() >= t);
             if !too_many_imms && !l0_stop {
                 break;
             }
@@ -300,12 +310,16 @@ impl DbInner {
                 stalled = true;
                 self.stats.stalls.fetch_add(1, Ordering::Relaxed);
             }
-            self.bg_cv.wait_for(&mut versions, Duration::from_millis(50));
+            self.bg_cv
+                .wait_for(&mut versions, Duration::from_millis(50));
         }
         drop(versions);
         let sv = self.current();
         if self.l0_stop_active()
-            && self.opts.l0_slowdown_trigger.is_some_and(|t| sv.version.l0.len() >= t)
+            && self
+                .opts
+                .l0_slowdown_trigger
+                .is_some_and(|t| sv.version.l0.len() >= t)
         {
             self.stats.slowdowns.fetch_add(1, Ordering::Relaxed);
             std::thread::sleep(Duration::from_millis(1));
@@ -319,7 +333,10 @@ impl DbInner {
     }
 
     fn l0_stop_active(&self) -> bool {
-        !matches!(self.opts.compaction, crate::options::CompactionOptions::None)
+        !matches!(
+            self.opts.compaction,
+            crate::options::CompactionOptions::None
+        )
     }
 
     fn l0_stop_trigger(&self) -> Option<usize> {

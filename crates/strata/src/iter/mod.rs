@@ -17,6 +17,9 @@ pub mod merge;
 pub mod two_merge;
 pub mod user;
 
+#[cfg(test)]
+pub(crate) mod testing;
+
 pub use user::Iter;
 
 use bytes::Bytes;

@@ -22,7 +22,10 @@ pub struct Transaction {
 
 impl Transaction {
     pub(crate) fn new(inner: Arc<DbInner>) -> Transaction {
-        Transaction { snapshot: Snapshot::new(inner), workspace: BTreeMap::new() }
+        Transaction {
+            snapshot: Snapshot::new(inner),
+            workspace: BTreeMap::new(),
+        }
     }
 
     /// The value of `key`: the transaction's own write, else the snapshot's.
@@ -46,7 +49,10 @@ impl Transaction {
     pub fn put(&mut self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<()> {
         let (key, value) = (key.as_ref(), value.as_ref());
         check_len(key, Some(value))?;
-        self.workspace.insert(Bytes::copy_from_slice(key), Some(Bytes::copy_from_slice(value)));
+        self.workspace.insert(
+            Bytes::copy_from_slice(key),
+            Some(Bytes::copy_from_slice(value)),
+        );
         Ok(())
     }
 

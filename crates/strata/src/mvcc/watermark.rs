@@ -31,11 +31,6 @@ impl ReadPoints {
         seq
     }
 
-    /// Registers a specific seq (must be <= last visible).
-    pub(crate) fn register_at(&self, seq: SeqNum) {
-        *self.held.lock().entry(seq).or_insert(0) += 1;
-    }
-
     /// Drops one registration of `seq`.
     pub(crate) fn unregister(&self, seq: SeqNum) {
         let mut held = self.held.lock();
@@ -54,12 +49,6 @@ impl ReadPoints {
         let held = self.held.lock();
         let last = last_visible.load(Ordering::Acquire);
         held.keys().next().copied().map_or(last, |s| s.min(last))
-    }
-
-    /// Every registered seq in ascending order (for GC decisions that keep one version per
-    /// snapshot).
-    pub(crate) fn registered(&self) -> Vec<SeqNum> {
-        self.held.lock().keys().copied().collect()
     }
 
     /// Number of live registrations.
