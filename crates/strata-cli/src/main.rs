@@ -12,6 +12,7 @@ mod open;
 mod options;
 mod output;
 mod shell;
+mod simulate;
 
 use std::process::ExitCode;
 
@@ -39,6 +40,8 @@ enum Command {
     Scan(oneshot::ScanArgs),
     /// db_bench-style benchmark: fills, random and missing reads, seeks, scans, deletes.
     Bench(bench::BenchArgs),
+    /// The course's compaction simulator, driving the engine's own pickers on a mock tree.
+    Simulate(simulate::SimulateArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
         Command::Del(args) => (oneshot::del(args), 1),
         Command::Scan(args) => (oneshot::scan(args), 1),
         Command::Bench(args) => (bench::run(args), 1),
+        Command::Simulate(args) => (simulate::run(args.clone()).map(|()| ExitCode::SUCCESS), 1),
     };
     result.unwrap_or_else(|error| {
         eprintln!("error: {error:#}");

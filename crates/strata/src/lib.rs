@@ -41,6 +41,7 @@ pub mod key;
 mod memtable;
 mod mvcc;
 mod options;
+pub mod policy;
 mod sstable;
 mod version;
 mod wal;

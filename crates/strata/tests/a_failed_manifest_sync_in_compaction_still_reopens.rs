@@ -29,7 +29,6 @@ fn db_with_one_table(fs: &SimFs) -> Result<Db> {
 }
 
 #[test]
-#[ignore = "bug: a failed MANIFEST fsync in compaction deletes outputs the MANIFEST may name"]
 fn a_failed_manifest_sync_in_compaction_still_reopens() -> Result<()> {
     let fs = SimFs::new();
     let db = db_with_one_table(&fs)?;

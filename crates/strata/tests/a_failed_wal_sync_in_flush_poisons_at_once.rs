@@ -14,7 +14,6 @@ use strata::fs::sim::{Fault, FaultError, FsOp};
 use strata::{Db, Error, Options, Result};
 
 #[test]
-#[ignore = "bug: Db::flush's freeze does not poison on a failed WAL sync/create"]
 fn a_failed_wal_sync_in_flush_poisons_at_once() -> Result<()> {
     let fs = SimFs::new();
     let db = Db::open_with_fs("/db", Options::default(), Arc::new(fs.clone()))?;

@@ -11,7 +11,6 @@ use strata::fs::sim::{Fault, FaultError, FsOp};
 use strata::{Db, Error, Options, Result};
 
 #[test]
-#[ignore = "bug: open reports an EIO on an SST's stat as Corruption (missing table)"]
 fn an_io_error_on_a_table_at_open_is_not_corruption() -> Result<()> {
     let fs = SimFs::new();
     let db = Db::open_with_fs("/db", Options::default(), Arc::new(fs.clone()))?;

@@ -19,8 +19,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
+use rand10::rngs::StdRng;
+use rand10::{RngExt, SeedableRng};
 use strata::policy::{
     CompactionOptions, FileMeta, LeveledOptions, Options, SimpleOptions, Task, TaskKind,
     TieredOptions, apply, is_trivial_move, pick,

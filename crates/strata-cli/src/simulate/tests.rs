@@ -2,6 +2,8 @@
 //! line by line against traces reasoned out from the course's simulator and policies (simple
 //! and tiered are deterministic; leveled uses `StdRng::seed_from_u64(42)` as the course).
 
+#![allow(clippy::unwrap_used)]
+
 use clap::Parser;
 
 use super::mock::{Mock, mock_file};

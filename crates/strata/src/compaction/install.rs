@@ -52,6 +52,11 @@ impl DbInner {
         let written: u64 = outputs.iter().map(|f| f.size).sum();
         let numbers: Vec<u64> = outputs.iter().map(|f| f.number).collect();
         if let Err(e) = self.install_compaction(task, outputs) {
+            // After a failed MANIFEST write the edit may still be on disk (only its fsync
+            // failed): the outputs must stay. Recovery deletes them if the edit is not there.
+            if self.is_poisoned() {
+                return Err(e);
+            }
             for n in numbers {
                 self.table_cache.evict(n);
                 let _ = self.fs.remove(&filename::table_path(&self.dir, n));
@@ -150,7 +155,11 @@ impl DbInner {
             });
         }
         if rotate && let Err(e) = self.rotate_manifest(versions, &new_version) {
-            tracing::warn!(error = %e, "MANIFEST rotation failed; keeping the old one");
+            // CURRENT may already name the new MANIFEST while later edits would go to the old
+            // one: refuse further changes. A reopen recovers from whichever MANIFEST CURRENT
+            // names (both hold every acknowledged edit).
+            tracing::error!(error = %e, "MANIFEST rotation failed");
+            self.poison(&e);
         }
         self.bg_cv.notify_all();
         Ok(())

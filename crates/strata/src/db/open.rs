@@ -115,8 +115,11 @@ pub(crate) fn open(dir: &Path, opts: Options, fs: Arc<dyn FileSystem>) -> Result
     // Every SST the MANIFEST names must exist at its recorded size.
     for (_, f) in version.all_files() {
         let path = filename::table_path(dir, f.number);
-        let size = fs.file_size(&path).map_err(|_| {
-            Error::corruption(&path, 0, "the MANIFEST names this table but it is missing")
+        let size = fs.file_size(&path).map_err(|e| match e {
+            Error::Io { ref source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                Error::corruption(&path, 0, "the MANIFEST names this table but it is missing")
+            }
+            other => other,
         })?;
         if size != f.size {
             return Err(Error::corruption(

@@ -301,7 +301,9 @@ impl DbInner {
         if self.current().mem.is_empty() {
             return Ok(0);
         }
-        self.freeze_locked(&mut wal)
+        // A failed WAL create or sync leaves the log in an unknown state: poison at once, so
+        // the cause is what every later write reports.
+        self.freeze_locked(&mut wal).inspect_err(|e| self.poison(e))
     }
 
     fn freeze_locked(&self, wal: &mut crate::db::state::WalState) -> Result<u64> {
