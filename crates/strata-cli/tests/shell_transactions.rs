@@ -56,7 +56,6 @@ fn misuse_is_an_error_and_an_open_transaction_is_rolled_back_at_the_end() {
 }
 
 #[test]
-#[ignore = "needs the transactions issue: commit of a non-empty workspace"]
 fn commit_makes_the_writes_visible() {
     let dir = tempfile::tempdir().unwrap();
     let output = shell(dir.path(), &[], "begin\nput a 1\ncommit\nget a\n");
@@ -65,4 +64,38 @@ fn commit_makes_the_writes_visible() {
         ["transaction started", "a written", "committed", "a=b\"1\""]
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[test]
+fn scan_inside_a_transaction_merges_its_writes_over_the_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = shell(
+        dir.path(),
+        &[],
+        "put a 1\nput c 3\nbegin\nput b 2\ndel c\nscan\nscan a b\ncommit\nscan\n",
+    );
+    assert_eq!(
+        stdout_lines(&output),
+        [
+            "a written",
+            "c written",
+            "transaction started",
+            "b written",
+            "c deleted",
+            "b\"a\"=b\"1\"",
+            "b\"b\"=b\"2\"",
+            "",
+            "2 keys scanned",
+            "b\"a\"=b\"1\"",
+            "b\"b\"=b\"2\"",
+            "",
+            "2 keys scanned",
+            "committed",
+            "b\"a\"=b\"1\"",
+            "b\"b\"=b\"2\"",
+            "",
+            "2 keys scanned",
+        ]
+    );
+    assert_eq!(output.status.code(), Some(0));
 }

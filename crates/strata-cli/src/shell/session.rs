@@ -108,9 +108,19 @@ impl Store for Transaction {
         Ok(Transaction::delete(self, key)?)
     }
 
-    /// TODO(transactions): `txn.range(..)` once the engine's `Transaction` has it.
-    fn scan(&mut self, _bounds: Option<(&[u8], &[u8])>) -> Result<Pairs<'_>> {
-        bail!("scan inside a transaction is not available yet")
+    /// The transaction's own writes merged over its snapshot.
+    fn scan(&mut self, bounds: Option<(&[u8], &[u8])>) -> Result<Pairs<'_>> {
+        let iter = match bounds {
+            None => Transaction::iter(self)?,
+            Some((begin, end)) => Transaction::range(
+                self,
+                (
+                    Bound::Included(begin.to_vec()),
+                    Bound::Included(end.to_vec()),
+                ),
+            )?,
+        };
+        Ok(Box::new(iter))
     }
 }
 
