@@ -272,7 +272,16 @@ impl LogReader {
                 ));
             }
             if HEADER_SIZE + length > present {
-                return Ok(Fragment::Torn); // the file ends inside the payload
+                // The file ends inside the payload: a torn last write, unless a complete,
+                // checksum-valid fragment follows (then the length field itself is damaged
+                // and records after it would be lost silently).
+                if self.complete_fragment_after(self.pos + HEADER_SIZE) {
+                    return Err(self.corrupt(
+                        offset,
+                        format!("fragment length {length} runs past the end of the file, yet complete fragments follow"),
+                    ));
+                }
+                return Ok(Fragment::Torn);
             }
             let start = self.pos + HEADER_SIZE;
             let end = start + length;
@@ -298,6 +307,31 @@ impl LogReader {
                 end,
             });
         }
+    }
+
+    /// Whether a complete fragment with a valid checksum starts anywhere in the loaded
+    /// (last) block at or after `from`. Used only when the file seems to end inside a
+    /// fragment; a false match needs a CRC32C collision.
+    fn complete_fragment_after(&self, from: usize) -> bool {
+        let mut p = from;
+        while p + HEADER_SIZE <= self.block.len() {
+            let header = self
+                .block
+                .get(p..p + HEADER_SIZE)
+                .and_then(|h| <&[u8; HEADER_SIZE]>::try_from(h).ok())
+                .map(RawHeader::decode);
+            if let Some(header) = header.filter(|h| !h.is_zero()) {
+                let end = p + HEADER_SIZE + usize::from(header.length);
+                if FragmentType::from_u8(header.kind).is_some() && end <= self.block.len() {
+                    let payload = self.block.get(p + HEADER_SIZE..end).unwrap_or_default();
+                    if fragment_crc(header.kind, payload) == header.crc {
+                        return true;
+                    }
+                }
+            }
+            p += 1;
+        }
+        false
     }
 
     /// A zeroed header at `offset`: a torn tail if everything to the end of the file is zero.
