@@ -260,3 +260,36 @@ fn dump_prints_live_pairs_and_raw_entries() {
         .collect();
     assert_eq!(rows, [r#"b"a" @3 del"#, r#"b"a" @1 put=b"1""#]);
 }
+
+#[test]
+fn a_damaged_wal_or_current_is_a_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    tiny_db(&path);
+    let wal = files_with(&path, "wal")[0].clone();
+    let good = std::fs::read(&wal).unwrap();
+    let mut bad = good.clone();
+    bad[12] ^= 1;
+    std::fs::write(&wal, &bad).unwrap();
+    let output = run(&["verify"], &path);
+    let found = problems(&output);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains(&format!("{} at offset 0", wal.display())),
+        "{found:?}"
+    );
+    std::fs::write(&wal, &good).unwrap();
+
+    let current = path.join("CURRENT");
+    let mut bytes = std::fs::read(&current).unwrap();
+    bytes[0] ^= 1;
+    std::fs::write(&current, &bytes).unwrap();
+    let output = run(&["verify"], &path);
+    let found = problems(&output);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        found[0].contains(&current.display().to_string()),
+        "{found:?}"
+    );
+}
