@@ -414,4 +414,45 @@ mod tests {
         let err = verify_table(&path).unwrap_err();
         assert!(matches!(err, Error::Corruption { ref file, .. } if *file == path));
     }
+
+    #[test]
+    fn every_flip_and_truncation_of_an_sst_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        tiny_db(dir.path());
+        let m = read_manifest(dir.path()).unwrap();
+        let path = crate::filename::table_path(dir.path(), m.files[0].number);
+        let good = std::fs::read(&path).unwrap();
+        for at in 0..good.len() {
+            let mut bad = good.clone();
+            bad[at] ^= 0x01;
+            std::fs::write(&path, &bad).unwrap();
+            assert!(verify_table(&path).is_err(), "flip at {at}");
+            std::fs::write(&path, &good[..at]).unwrap();
+            assert!(verify_table(&path).is_err(), "truncation to {at}");
+            assert!(open_table(&path).is_err(), "truncation to {at}");
+        }
+    }
+
+    #[test]
+    fn a_damaged_wal_never_panics_nor_invents_records() {
+        let dir = tempfile::tempdir().unwrap();
+        tiny_db(dir.path());
+        let m = read_manifest(dir.path()).unwrap();
+        let path = crate::filename::wal_path(dir.path(), m.log_number);
+        let good = std::fs::read(&path).unwrap();
+        for at in 0..good.len() {
+            let mut bad = good.clone();
+            bad[at] ^= 0x01;
+            std::fs::write(&path, &bad).unwrap();
+            assert!(
+                read_wal(&path).map_or(true, |w| w.records == 0),
+                "flip at {at}"
+            );
+            std::fs::write(&path, &good[..at]).unwrap();
+            assert!(
+                read_wal(&path).map_or(true, |w| w.records == 0),
+                "cut at {at}"
+            );
+        }
+    }
 }
