@@ -1,5 +1,6 @@
 //! The `strata` command-line tool: the course's LSM shell, one-shot `get`/`put`/`del`/`scan`,
-//! and `bench` (db_bench-style workloads), in one binary.
+//! `bench` (db_bench-style workloads), `simulate`, and the read-only `verify`, `inspect` and
+//! `dump`, in one binary.
 //!
 //! Result lines go to stdout; diagnostics and errors go to stderr as `error: …` (SPEC §9).
 //! Exit status: 0 success, 1 failure (`get`: 1 not found, 2 error; clap usage errors: 2).
@@ -7,12 +8,15 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod dump;
+mod inspect;
 mod oneshot;
 mod open;
 mod options;
 mod output;
 mod shell;
 mod simulate;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -42,6 +46,12 @@ enum Command {
     Bench(bench::BenchArgs),
     /// The course's compaction simulator, driving the engine's own pickers on a mock tree.
     Simulate(simulate::SimulateArgs),
+    /// Check every checksum, block, level order and file of a database (read-only).
+    Verify(verify::VerifyArgs),
+    /// Show a database's levels, files and WALs, or one SST's footer, index and properties.
+    Inspect(inspect::InspectArgs),
+    /// Print a database's live pairs, or with --raw every SST's internal entries.
+    Dump(dump::DumpArgs),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +64,9 @@ fn main() -> ExitCode {
         Command::Scan(args) => (oneshot::scan(args), 1),
         Command::Bench(args) => (bench::run(args), 1),
         Command::Simulate(args) => (simulate::run(args.clone()).map(|()| ExitCode::SUCCESS), 1),
+        Command::Verify(args) => (verify::run(args), 2),
+        Command::Inspect(args) => (inspect::run(args), 1),
+        Command::Dump(args) => (dump::run(args), 1),
     };
     result.unwrap_or_else(|error| {
         eprintln!("error: {error:#}");

@@ -43,6 +43,7 @@ mod mvcc;
 mod options;
 pub mod policy;
 mod sstable;
+pub mod tools;
 mod version;
 mod wal;
 

@@ -1,0 +1,286 @@
+//! `strata verify PATH`: a full, read-only check of a database directory.
+//!
+//! Replays the MANIFEST named by `CURRENT`, checks the version's invariants (level runs sorted
+//! and disjoint), checks that every named SST exists at its recorded size, reads every block of
+//! every SST (checksums, key order, index, filter, property counts) and compares its key range
+//! and counts with the MANIFEST, then reads every record of every live WAL. Never opens the
+//! database, so it takes no lock and writes nothing.
+//!
+//! Output: one `ok …` line per sound file, `note: …` lines for harmless findings (a torn WAL or
+//! MANIFEST tail that recovery drops, an SST the MANIFEST does not name), then one
+//! `problem: …` line per fault, each naming the file and an offset, and a summary line.
+//! Exit status: 0 sound, 1 at least one problem, 2 the check could not run.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use clap::Args;
+use strata::filename::{FileKind, manifest_path, parse_file_name, table_path, wal_path};
+use strata::tools::{self, FileSummary, ManifestSummary};
+
+/// `strata verify`.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "Exit status: 0 sound, 1 problems found, 2 error.")]
+pub struct VerifyArgs {
+    /// Database directory.
+    pub path: PathBuf,
+}
+
+/// What the pass found.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// `ok …` lines.
+    pub ok: Vec<String>,
+    /// Harmless findings.
+    pub notes: Vec<String>,
+    /// Faults, each naming a file and an offset.
+    pub problems: Vec<String>,
+}
+
+/// The numbers of the files of `kind` (as picked by `pick`) in `dir`, ascending.
+pub fn numbered_files(dir: &Path, pick: fn(FileKind) -> Option<u64>) -> Result<Vec<u64>> {
+    let mut numbers = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let name = entry?.file_name();
+        if let Some(n) = name.to_str().and_then(parse_file_name).and_then(pick) {
+            numbers.push(n);
+        }
+    }
+    numbers.sort_unstable();
+    Ok(numbers)
+}
+
+/// Picks SSTs.
+pub fn sst(kind: FileKind) -> Option<u64> {
+    match kind {
+        FileKind::Table(n) => Some(n),
+        _ => None,
+    }
+}
+
+/// Picks WALs.
+pub fn wal(kind: FileKind) -> Option<u64> {
+    match kind {
+        FileKind::Wal(n) => Some(n),
+        _ => None,
+    }
+}
+
+/// Level runs (level >= 1) must be sorted by key and disjoint.
+fn check_runs(manifest: &Path, files: &[FileSummary], report: &mut Report) {
+    for pair in files.windows(2) {
+        if let [a, b] = pair
+            && a.level >= 1
+            && a.level == b.level
+            && a.largest >= b.smallest
+        {
+            report.problems.push(format!(
+                "{} at offset 0: L{}: files {:06}.sst and {:06}.sst are out of order or overlap \
+                 ({:?}..{:?} then {:?}..{:?})",
+                manifest.display(),
+                a.level,
+                a.number,
+                b.number,
+                a.smallest,
+                a.largest,
+                b.smallest,
+                b.largest
+            ));
+        }
+    }
+}
+
+/// Checks one SST named by the MANIFEST.
+fn check_table(dir: &Path, meta: &FileSummary, report: &mut Report) {
+    let path = table_path(dir, meta.number);
+    let shown = path.display();
+    let size = match std::fs::metadata(&path) {
+        Ok(m) => m.len(),
+        Err(e) => {
+            report.problems.push(format!(
+                "{shown} at offset 0: named by the MANIFEST (L{}) but cannot be read: {e}",
+                meta.level
+            ));
+            return;
+        }
+    };
+    if size != meta.size {
+        report.problems.push(format!(
+            "{shown} at offset {}: file is {size} bytes, the MANIFEST records {}",
+            size.min(meta.size),
+            meta.size
+        ));
+        return;
+    }
+    let entries = match tools::verify_table(&path) {
+        Ok(n) => n,
+        Err(e) => {
+            report.problems.push(e.to_string());
+            return;
+        }
+    };
+    match tools::open_table(&path) {
+        Ok(t) => {
+            let same = (
+                &t.smallest_key,
+                &t.largest_key,
+                t.num_entries,
+                t.num_deletions,
+            ) == (
+                &meta.smallest,
+                &meta.largest,
+                meta.num_entries,
+                meta.num_deletions,
+            );
+            if !same || entries != t.num_entries {
+                report.problems.push(format!(
+                    "{shown} at offset {}: properties ({:?}..{:?}, {} entries, {} tombstones) \
+                     disagree with the MANIFEST ({:?}..{:?}, {} entries, {} tombstones)",
+                    t.properties.0,
+                    t.smallest_key,
+                    t.largest_key,
+                    t.num_entries,
+                    t.num_deletions,
+                    meta.smallest,
+                    meta.largest,
+                    meta.num_entries,
+                    meta.num_deletions
+                ));
+                return;
+            }
+        }
+        Err(e) => {
+            report.problems.push(e.to_string());
+            return;
+        }
+    }
+    report.ok.push(format!(
+        "ok {shown}: L{}, {size} bytes, {entries} entries",
+        meta.level
+    ));
+}
+
+fn check_manifest(dir: &Path, m: &ManifestSummary, report: &mut Report) -> Result<()> {
+    let manifest = manifest_path(dir, m.manifest_number);
+    report.ok.push(format!(
+        "ok {}: {} edits, {} live files, last seq {}",
+        manifest.display(),
+        m.edits,
+        m.files.len(),
+        m.last_sequence
+    ));
+    if m.torn_tail {
+        report.notes.push(format!(
+            "{}: ends in a torn record (dropped on open)",
+            manifest.display()
+        ));
+    }
+    if let Some(e) = &m.invariant_error {
+        report
+            .problems
+            .push(format!("{} at offset 0: {e}", manifest.display()));
+    }
+    check_runs(&manifest, &m.files, report);
+    for file in &m.files {
+        check_table(dir, file, report);
+    }
+    for number in numbered_files(dir, sst)? {
+        if !m.files.iter().any(|f| f.number == number) {
+            report.notes.push(format!(
+                "{}: not named by the MANIFEST (an orphan; deleted on open)",
+                table_path(dir, number).display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_wals(dir: &Path, log_number: u64, report: &mut Report) -> Result<()> {
+    for number in numbered_files(dir, wal)? {
+        let path = wal_path(dir, number);
+        if number < log_number {
+            report.notes.push(format!(
+                "{}: obsolete (below log number {log_number}); not read",
+                path.display()
+            ));
+            continue;
+        }
+        match tools::read_wal(&path) {
+            Ok(w) => {
+                report.ok.push(format!(
+                    "ok {}: {} records, {} entries",
+                    path.display(),
+                    w.records,
+                    w.entries
+                ));
+                if w.tail_torn {
+                    report.notes.push(format!(
+                        "{} at offset {}: torn tail of {} bytes (dropped on recovery)",
+                        path.display(),
+                        w.valid_len,
+                        w.file_size.saturating_sub(w.valid_len)
+                    ));
+                }
+            }
+            Err(e) => report.problems.push(e.to_string()),
+        }
+    }
+    Ok(())
+}
+
+/// Checks the database in `dir`.
+///
+/// # Errors
+/// The directory cannot be listed.
+pub fn verify(dir: &Path) -> Result<Report> {
+    if !dir.is_dir() {
+        bail!("{} is not a database directory", dir.display());
+    }
+    let mut report = Report::default();
+    let log_number = match tools::read_manifest(dir) {
+        Ok(m) => {
+            check_manifest(dir, &m, &mut report)?;
+            m.log_number
+        }
+        Err(e) => {
+            report.problems.push(e.to_string());
+            0
+        }
+    };
+    check_wals(dir, log_number, &mut report)?;
+    Ok(report)
+}
+
+/// Runs `verify`: prints the report; exit 0 when sound, 1 with problems.
+///
+/// # Errors
+/// The check could not run (no such directory…).
+pub fn run(args: &VerifyArgs) -> Result<ExitCode> {
+    let report = verify(&args.path)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for line in &report.ok {
+        writeln!(out, "{line}")?;
+    }
+    for note in &report.notes {
+        writeln!(out, "note: {note}")?;
+    }
+    for problem in &report.problems {
+        writeln!(out, "problem: {problem}")?;
+    }
+    if report.problems.is_empty() {
+        writeln!(out, "{}: sound", args.path.display())?;
+        out.flush()?;
+        Ok(ExitCode::SUCCESS)
+    } else {
+        writeln!(
+            out,
+            "{}: {} problem(s) found",
+            args.path.display(),
+            report.problems.len()
+        )?;
+        out.flush()?;
+        Ok(ExitCode::from(1))
+    }
+}
