@@ -182,6 +182,11 @@ fn run(seed: u64, steps: usize, compaction: CompactionOptions) {
     let all = collect(db.iter().expect("iter"));
     let want: Vec<_> = model.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     assert_eq!(all, want, "final scan, seed {seed}");
+    if let CompactionOptions::Tiered(_) = opts.compaction {
+        let shape = db.tree_shape();
+        assert!(shape.l0.is_empty(), "L0 files under tiered: {shape:?}");
+        assert!(!shape.levels.is_empty(), "no tier after {steps} steps");
+    }
     db.close().expect("close");
 }
 
@@ -205,5 +210,19 @@ fn random_ops_match_a_btreemap_without_background_compaction() {
 fn random_ops_match_a_btreemap_with_the_default_strategy() {
     for seed in seeds(3) {
         run(1000 + seed, 3000, CompactionOptions::default());
+    }
+}
+
+#[test]
+fn random_ops_match_a_btreemap_with_tiered_compaction() {
+    for seed in seeds(3) {
+        run(
+            2000 + seed,
+            3000,
+            CompactionOptions::Tiered(strata::TieredOptions {
+                num_tiers: 3,
+                ..Default::default()
+            }),
+        );
     }
 }

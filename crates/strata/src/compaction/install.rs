@@ -9,8 +9,8 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use crate::compaction::Task;
 use crate::compaction::job::{JobSpec, write_outputs};
+use crate::compaction::{Task, TaskKind};
 use crate::db::state::{DbInner, SuperVersion, VersionsState};
 use crate::error::{Error, Result};
 use crate::filename;
@@ -97,8 +97,12 @@ impl DbInner {
                 edit.deleted_files.push((*level, f.number));
             }
         }
-        for f in outputs {
-            edit.new_files.push((task.output_level, f));
+        if let TaskKind::Tiered { .. } = task.kind {
+            tiered_edit(&current, task, outputs, &mut edit)?;
+        } else {
+            for f in outputs {
+                edit.new_files.push((task.output_level, f));
+            }
         }
         let removed: Vec<Arc<FileMeta>> = task
             .inputs
@@ -225,6 +229,32 @@ impl DbInner {
             tracing::warn!(error = %e, "could not sync the directory after deletions");
         }
     }
+}
+
+/// Completes a tiered task's `edit` (inputs already deleted): the outputs as one tier (id =
+/// the first output's number) and the tier order of the version the pure
+/// [`crate::compaction::apply`] gives, which also checks every captured tier is unchanged.
+fn tiered_edit(
+    current: &Version,
+    task: &Task,
+    outputs: Vec<FileMeta>,
+    edit: &mut VersionEdit,
+) -> Result<()> {
+    let outputs: Vec<Arc<FileMeta>> = outputs.into_iter().map(Arc::new).collect();
+    let (after, _) = crate::compaction::apply(current, task, outputs.clone())
+        .map_err(|e| Error::InvalidArgument(e.to_string()))?;
+    if let Some(first) = outputs.first() {
+        let level = u32::try_from(first.number).map_err(|_| {
+            Error::InvalidArgument(format!(
+                "file number {} too large for a tier id",
+                first.number
+            ))
+        })?;
+        edit.new_files
+            .extend(outputs.iter().map(|f| (level, FileMeta::clone(f))));
+    }
+    edit.tier_order = Some(after.run_ids());
+    Ok(())
 }
 
 fn version_has(v: &Version, level: u32, number: u64) -> bool {

@@ -77,8 +77,9 @@ pub fn apply(
 /// The MANIFEST edit that turns the version a simple, leveled or full `task` was applied to
 /// into the result of [`apply`]: every captured input deleted from its level, every output
 /// added to the output level (a trivially moved file is deleted and re-added in the same
-/// edit). `None` for tiered tasks: replaying them needs the order of the runs, which the
-/// edit format does not carry yet (reserved tag 6).
+/// edit). `None` for tiered tasks: their edit also carries the order of the runs after the
+/// task (`tier_order`, tag 6), which depends on the version it is applied to; the install path
+/// builds it from [`apply`]'s result.
 pub fn edit_for(task: &Task, outputs: &[Arc<FileMeta>]) -> Option<VersionEdit> {
     if matches!(task.kind, TaskKind::Tiered { .. }) {
         return None;

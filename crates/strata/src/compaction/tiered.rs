@@ -14,10 +14,8 @@
 //! rule 4 is cut before the first busy tier (needing >= 2 tiers). With nothing busy the rules
 //! are exactly the course's. Pure functions, no I/O; any thread.
 //!
-//! `version.l0` stays empty under tiered (flushes make tiers). L0 files found anyway (a
-//! database written under another strategy, or a flush path that wrote L0) are folded first:
-//! all of them, as one new tier in front of every tier (a Strata extension, never met by the
-//! simulator), so writers stalled on L0 always get a task.
+//! `version.l0` stays empty under tiered: the flush path (`db/flush.rs`) makes each new SST a
+//! tier of its own, logged with the tier order (VersionEdit tag 6). The picker ignores L0.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,9 +27,6 @@ use crate::version::{FileMeta, SortedRun, Version};
 
 /// The next tiered task, or `None`.
 pub(crate) fn pick(version: &Version, o: &TieredOptions, busy: &[u64]) -> Option<Task> {
-    if !version.l0.is_empty() {
-        return fold_l0(version, busy);
-    }
     let tiers = &version.levels;
     let n = tiers.len();
     let (last, upper) = tiers.split_last()?;
@@ -73,27 +68,6 @@ pub(crate) fn pick(version: &Version, o: &TieredOptions, busy: &[u64]) -> Option
     }
     let reason = "compaction triggered by reducing sorted runs".to_string();
     Some(task(&tiers[..free], free == n, reason))
-}
-
-/// All L0 files (none busy) into one new tier in front; bottom iff no tier holds files.
-fn fold_l0(version: &Version, busy: &[u64]) -> Option<Task> {
-    if any_busy(&version.l0, busy) {
-        return None;
-    }
-    Some(Task {
-        inputs: version
-            .l0
-            .iter()
-            .map(|f| (0, vec![Arc::clone(f)]))
-            .collect(),
-        output_level: 0,
-        bottom: version.levels.iter().all(|t| t.files.is_empty()),
-        reason: format!(
-            "compaction triggered by {} L0 files outside tiers",
-            version.l0.len()
-        ),
-        kind: TaskKind::Tiered { tiers: Vec::new() },
-    })
 }
 
 /// A full compaction of every tier (`Db::compact` under tiered), or `None` with no tiers.
@@ -143,9 +117,6 @@ pub(crate) fn apply(
     tier_ids: &[u64],
     outputs: Vec<Arc<FileMeta>>,
 ) -> Result<(Version, Vec<u64>), ApplyError> {
-    if tier_ids.is_empty() && task.inputs.iter().all(|(level, _)| *level == 0) {
-        return apply_l0_fold(version, task, outputs);
-    }
     if tier_ids.len() != task.inputs.len() {
         return Err(ApplyError::new("tiered task with mismatched tier ids"));
     }
@@ -190,28 +161,6 @@ pub(crate) fn apply(
         },
         removed,
     ))
-}
-
-/// Applies an L0 fold: the captured L0 files leave L0 (files flushed meanwhile stay) and the
-/// outputs become a new tier in front of every tier.
-fn apply_l0_fold(
-    version: &Version,
-    task: &Task,
-    outputs: Vec<Arc<FileMeta>>,
-) -> Result<(Version, Vec<u64>), ApplyError> {
-    let mut v = version.clone();
-    let mut removed = Vec::new();
-    for f in task.inputs.iter().flat_map(|(_, files)| files) {
-        let Some(pos) = v.l0.iter().position(|g| g.number == f.number) else {
-            return Err(ApplyError::new(format!("L0 file {} is gone", f.number)));
-        };
-        v.l0.remove(pos);
-        removed.push(f.number);
-    }
-    if let Some(id) = outputs.first().map(|f| f.number) {
-        v.levels.insert(0, SortedRun { id, files: outputs });
-    }
-    Ok((v, removed))
 }
 
 #[cfg(test)]
@@ -334,25 +283,6 @@ mod tests {
         let mut gone = v.clone();
         gone.levels.remove(0);
         assert!(apply(&gone, &t, vec![any(5)]).is_err());
-    }
-
-    #[test]
-    fn l0_files_are_folded_into_a_front_tier() {
-        let mut v = tiers(&[1, 2]);
-        v.l0 = vec![any(8), any(7)];
-        let o = opts(3, 200, 1, 2, None);
-        assert!(pick(&v, &o, &[7]).is_none());
-        let t = pick(&v, &o, &[]).unwrap();
-        assert_eq!(t.reason, "compaction triggered by 2 L0 files outside tiers");
-        assert!(!t.bottom);
-        let mut now = v.clone();
-        now.l0.insert(0, any(9));
-        let (nv, removed) = apply(&now, &t, vec![any(10)]).unwrap();
-        assert_eq!(removed, vec![8, 7]);
-        assert_eq!(nums(&nv.l0), vec![9]);
-        let ids: Vec<u64> = nv.levels.iter().map(|r| r.id).collect();
-        assert_eq!(ids, vec![10, 100, 200]);
-        assert!(apply(&nv, &t, vec![]).is_err());
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Flush: the oldest frozen memtable becomes one L0 SST.
+//! Flush: the oldest frozen memtable becomes one L0 SST (tiered: one new tier at the front,
+//! id = the file's number, the edit carrying the new tier order; no file → no tier).
 //!
 //! Strictly oldest first, one at a time. Durable order: the SST is written and fsynced, the
 //! directory fsynced, the edit (new L0 file, `log_number` = the oldest WAL still needed)
@@ -10,9 +11,10 @@ use std::sync::atomic::Ordering;
 
 use crate::compaction::job::{JobSpec, write_outputs};
 use crate::db::state::DbInner;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::filename;
 use crate::iter::InternalIterator;
+use crate::options::CompactionOptions;
 use crate::version::VersionEdit;
 
 impl DbInner {
@@ -43,12 +45,34 @@ impl DbInner {
         {
             let mut versions = self.versions.lock();
             let mut edit = VersionEdit::default();
-            for f in outputs {
-                edit.new_files.push((0, f));
+            let cur = self.current();
+            if let CompactionOptions::Tiered(_) = self.opts.compaction
+                && let Some(first) = outputs.first()
+            {
+                let id = first.number;
+                let level = u32::try_from(id).map_err(|_| {
+                    Error::InvalidArgument(format!("file number {id} too large for a tier id"))
+                })?;
+                let mut order = Vec::with_capacity(cur.version.levels.len() + 1);
+                order.push(id);
+                order.extend(
+                    cur.version
+                        .levels
+                        .iter()
+                        .filter(|run| !run.files.is_empty())
+                        .map(|run| run.id),
+                );
+                edit.tier_order = Some(order);
+                for f in outputs {
+                    edit.new_files.push((level, f));
+                }
+            } else {
+                for f in outputs {
+                    edit.new_files.push((0, f));
+                }
             }
             // The oldest WAL still needed once `imm` is gone: the next frozen memtable's, or
             // the mutable one's.
-            let cur = self.current();
             let next_live = cur
                 .imms
                 .iter()

@@ -398,7 +398,8 @@ impl DbInner {
         result
     }
 
-    /// Writers must wait: too many frozen memtables, or L0 at the stop trigger.
+    /// Writers must wait: too many frozen memtables, or L0 (tiered: tiers beyond `num_tiers`)
+    /// at the stop trigger.
     fn must_stop_writes(&self) -> bool {
         let sv = self.current();
         sv.imms.len() >= self.opts.max_frozen_memtables
@@ -406,16 +407,27 @@ impl DbInner {
                 && self
                     .opts
                     .l0_stop_trigger
-                    .is_some_and(|t| sv.version.l0.len() >= t))
+                    .is_some_and(|t| self.stall_count(&sv.version) >= t))
     }
 
-    /// Writers are delayed: L0 at the slowdown trigger.
+    /// What the L0 triggers count: L0 files, or under tiered the tiers beyond `num_tiers`
+    /// (SPEC §2; tiered has no L0).
+    fn stall_count(&self, version: &crate::version::Version) -> usize {
+        match &self.opts.compaction {
+            crate::options::CompactionOptions::Tiered(o) => {
+                version.levels.len().saturating_sub(o.num_tiers)
+            }
+            _ => version.l0.len(),
+        }
+    }
+
+    /// Writers are delayed: L0 (tiered: tiers beyond `num_tiers`) at the slowdown trigger.
     fn must_slow_writes(&self) -> bool {
         self.l0_stop_active()
             && self
                 .opts
                 .l0_slowdown_trigger
-                .is_some_and(|t| self.current().version.l0.len() >= t)
+                .is_some_and(|t| self.stall_count(&self.current().version) >= t)
     }
 
     fn l0_stop_active(&self) -> bool {

@@ -13,6 +13,10 @@
 //!    Level n >= 1: into the run with id n (created if missing; runs stay sorted by id), which
 //!    stays sorted by smallest internal key and must stay disjoint by user-key range.
 //!    Runs emptied by deletions are kept (levels exist from the start).
+//! 3. With `tier_order` (tiered, tag 6): the runs are then placed in exactly that order,
+//!    newest first; an id with no run gets a new (possibly empty) run, a run whose id is
+//!    absent must be empty and is dropped, and ids must be distinct. Without it runs stay
+//!    sorted by id (levels).
 
 #![allow(
     dead_code,
@@ -51,13 +55,18 @@ impl Version {
         let mut next = self.clone();
         next.remove_files(&edit.deleted_files)?;
         next.add_files(&edit.new_files)?;
+        if let Some(order) = &edit.tier_order {
+            next.reorder_runs(order)?;
+        }
         #[cfg(feature = "debug-invariants")]
         next.check_invariants()?;
         Ok(next)
     }
 
     /// Checks the invariants: L0 newest first (`largest_seq`, then number, strictly
-    /// descending), runs sorted by strictly increasing id, each run sorted by smallest key and
+    /// descending), run ids distinct and, when L0 holds files (levels), strictly increasing
+    /// (tiers, which never share a version with L0 files, keep the order of their edits'
+    /// `tier_order` instead), each run sorted by smallest key and
     /// disjoint by user-key range, every file's keys well formed, every number unique.
     ///
     /// # Errors
@@ -85,26 +94,44 @@ impl Version {
                 ));
             }
         }
-        for pair in self.levels.windows(2) {
-            if let [a, b] = pair
-                && a.id >= b.id
-            {
-                return Err(format!("runs out of order: id {} before id {}", a.id, b.id));
+        if self.l0.is_empty() {
+            let mut ids = HashSet::new();
+            if let Some(run) = self.levels.iter().find(|run| !ids.insert(run.id)) {
+                return Err(format!("run id {} appears twice", run.id));
+            }
+        } else {
+            for pair in self.levels.windows(2) {
+                if let [a, b] = pair
+                    && a.id >= b.id
+                {
+                    return Err(format!("runs out of order: id {} before id {}", a.id, b.id));
+                }
             }
         }
         self.levels.iter().try_for_each(check_run)
     }
 
     /// Every file as a new file: the first record of a fresh MANIFEST. Scalars are `None`; the
-    /// caller sets `log_number`, `next_file_number` and `last_sequence`.
+    /// caller sets `log_number`, `next_file_number` and `last_sequence`. Runs not sorted by id
+    /// (tiers) also give the edit a `tier_order`, so replay restores their order.
     pub fn snapshot_edit(&self) -> VersionEdit {
+        let sorted = self
+            .levels
+            .windows(2)
+            .all(|pair| matches!(pair, [a, b] if a.id < b.id));
         VersionEdit {
             new_files: self
                 .all_files()
                 .map(|(level, file)| (level, FileMeta::clone(file)))
                 .collect(),
+            tier_order: (!sorted).then(|| self.run_ids()),
             ..VersionEdit::default()
         }
+    }
+
+    /// The ids of the runs, in order (tiered: newest first).
+    pub fn run_ids(&self) -> Vec<u64> {
+        self.levels.iter().map(|run| run.id).collect()
     }
 
     /// Every file with its level: L0 (level 0) newest first, then each run in key order.
@@ -208,7 +235,40 @@ impl Version {
         Ok(())
     }
 
+    /// Puts the runs in exactly `order` (rule 3 of the module doc).
+    fn reorder_runs(&mut self, order: &[u64]) -> std::result::Result<(), String> {
+        let mut runs: HashMap<u64, SortedRun> = HashMap::with_capacity(self.levels.len());
+        for run in self.levels.drain(..) {
+            runs.insert(run.id, run);
+        }
+        let mut levels = Vec::with_capacity(order.len());
+        for &id in order {
+            match runs.remove(&id) {
+                Some(run) => levels.push(run),
+                None if levels.iter().any(|run: &SortedRun| run.id == id) => {
+                    return Err(format!("run id {id} appears twice in the tier order"));
+                }
+                None => levels.push(SortedRun {
+                    id,
+                    files: Vec::new(),
+                }),
+            }
+        }
+        if let Some(run) = runs.values().find(|run| !run.files.is_empty()) {
+            return Err(format!(
+                "run {} holds files but is missing from the tier order",
+                run.id
+            ));
+        }
+        self.levels = levels;
+        Ok(())
+    }
+
     fn run_mut_or_create(&mut self, id: u64) -> &mut SortedRun {
+        // Tiers are not sorted by id: look for the exact id first.
+        if let Some(i) = self.levels.iter().position(|run| run.id == id) {
+            return &mut self.levels[i];
+        }
         let index = match self.levels.iter().position(|run| run.id >= id) {
             Some(i) if self.levels.get(i).is_some_and(|run| run.id == id) => i,
             Some(i) => {

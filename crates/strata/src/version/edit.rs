@@ -15,7 +15,9 @@
 //!                                 | smallest: varint len + bytes | largest: varint len + bytes
 //!                                 | smallest_seq varint | largest_seq varint
 //!                                 | num_entries varint | num_deletions varint | sub-field*
-//! tag 6                 reserved: order of sorted runs (tiers), required
+//! tag 6 TierOrder       payload = count varint | run id varint * count   (required)
+//!                       the ids of every sorted run after the edit, newest first; at most
+//!                       once per edit; ids distinct
 //! sub-field = tag: varint | length: varint | payload[length]   (none defined yet)
 //! ```
 //!
@@ -63,7 +65,8 @@ enum Tag {
     DeletedFile = 4,
     /// One entry of `new_files`.
     NewFile = 5,
-    // 6: reserved for the order of sorted runs (tiers); required (no SAFE_TO_IGNORE bit).
+    /// `tier_order`: required (no SAFE_TO_IGNORE bit), since ignoring it reorders runs.
+    TierOrder = 6,
 }
 
 impl Tag {
@@ -75,6 +78,7 @@ impl Tag {
             3 => Tag::LastSequence,
             4 => Tag::DeletedFile,
             5 => Tag::NewFile,
+            6 => Tag::TierOrder,
             _ => return None,
         })
     }
@@ -93,6 +97,9 @@ pub struct VersionEdit {
     pub deleted_files: Vec<(u32, u64)>,
     /// Files added: (level, file).
     pub new_files: Vec<(u32, FileMeta)>,
+    /// Tiered: the ids of every sorted run after the edit, newest first (tag 6). `None`: runs
+    /// stay sorted by id (levels).
+    pub tier_order: Option<Vec<u64>>,
 }
 
 impl VersionEdit {
@@ -135,6 +142,14 @@ impl VersionEdit {
             put_varint(&mut payload, file.num_deletions);
             put_field(buf, Tag::NewFile, &payload);
         }
+        if let Some(order) = &self.tier_order {
+            payload.clear();
+            put_varint(&mut payload, order.len() as u64);
+            for &id in order {
+                put_varint(&mut payload, id);
+            }
+            put_field(buf, Tag::TierOrder, &payload);
+        }
         put_varint(buf, Tag::End as u64);
     }
 
@@ -163,6 +178,12 @@ impl VersionEdit {
                 }
                 Some(Tag::DeletedFile) => edit.deleted_files.push(decode_deleted_file(payload)?),
                 Some(Tag::NewFile) => edit.new_files.push(decode_new_file(payload)?),
+                Some(Tag::TierOrder) => {
+                    if edit.tier_order.is_some() {
+                        return None;
+                    }
+                    edit.tier_order = Some(decode_tier_order(payload)?);
+                }
                 Some(Tag::End) => return None, // handled above
                 None if tag & SAFE_TO_IGNORE != 0 => {}
                 None => return None,
@@ -208,6 +229,26 @@ fn skip_sub_fields(dec: &mut Decoder<'_>) -> Option<()> {
         }
     }
     Some(())
+}
+
+/// Count, then that many distinct ids, and nothing after.
+fn decode_tier_order(payload: &[u8]) -> Option<Vec<u64>> {
+    let mut dec = Decoder::new(payload);
+    let count = dec.varint()?;
+    // Each id takes at least one byte: a larger count cannot be honest.
+    if count > payload.len() as u64 {
+        return None;
+    }
+    let mut ids = Vec::with_capacity(count as usize);
+    let mut seen = std::collections::HashSet::with_capacity(count as usize);
+    for _ in 0..count {
+        let id = dec.varint()?;
+        if !seen.insert(id) {
+            return None;
+        }
+        ids.push(id);
+    }
+    dec.is_empty().then_some(ids)
 }
 
 fn decode_deleted_file(payload: &[u8]) -> Option<(u32, u64)> {

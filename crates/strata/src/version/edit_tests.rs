@@ -18,6 +18,7 @@ fn rich_edit() -> VersionEdit {
                 test_file(u64::MAX - 1, b"", b"\xff\xff", (0, MAX_SEQUENCE)),
             ),
         ],
+        tier_order: Some(vec![u64::MAX, 0, 6, 12]),
     }
 }
 
@@ -97,7 +98,7 @@ fn unknown_tags_follow_the_safe_to_ignore_rule() {
     assert_eq!(
         VersionEdit::decode(&with_extra_field(6, b"")),
         None,
-        "reserved run order"
+        "a tier order without its count"
     );
     assert_eq!(VersionEdit::decode(&with_extra_field(63, b"1")), None);
     // A repeated scalar is rejected.
@@ -205,6 +206,7 @@ fn golden_bytes_of_the_worked_example() {
                 num_deletions: 1,
             },
         )],
+        tier_order: None,
     };
     let hex: Vec<String> = encoded(&edit).iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(
@@ -212,4 +214,31 @@ fn golden_bytes_of_the_worked_example() {
         "01 01 01 04 02 01 06 03 02 ac 02 04 03 00 00 02 05 1d 00 01 05 80 10 09 61 01 07 00 00 00 \
          00 00 00 09 62 00 03 00 00 00 00 00 00 03 07 02 01 00"
     );
+}
+
+/// Tag 6 (docs/FORMAT.md, "TierOrder"), byte for byte, and its malformed forms.
+#[test]
+fn tier_order_bytes_and_rejections() {
+    let edit = VersionEdit {
+        tier_order: Some(vec![7, 300]),
+        ..VersionEdit::default()
+    };
+    let hex: Vec<String> = encoded(&edit).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(hex.join(" "), "01 06 04 02 07 ac 02 00");
+    assert_eq!(VersionEdit::decode(&encoded(&edit)), Some(edit));
+    let empty = VersionEdit {
+        tier_order: Some(Vec::new()),
+        ..VersionEdit::default()
+    };
+    assert_eq!(VersionEdit::decode(&encoded(&empty)), Some(empty));
+    // A duplicate id, a count larger than the ids, trailing bytes, a second tag 6.
+    for bad in [
+        &[0x01u8, 0x06, 0x03, 0x02, 0x07, 0x07, 0x00][..],
+        &[0x01, 0x06, 0x02, 0x02, 0x07, 0x00],
+        &[0x01, 0x06, 0x03, 0x01, 0x07, 0x08, 0x00],
+        &[0x01, 0x06, 0x01, 0x00, 0x06, 0x01, 0x00, 0x00],
+        &[0x01, 0x06, 0x01, 0xff, 0x00],
+    ] {
+        assert_eq!(VersionEdit::decode(bad), None, "{bad:02x?}");
+    }
 }

@@ -23,6 +23,7 @@ fn snapshot() -> VersionEdit {
             (1, test_file(5, b"a", b"f", (1, 40))),
             (1, test_file(6, b"g", b"m", (1, 40))),
         ],
+        tier_order: None,
     }
 }
 
@@ -309,6 +310,7 @@ fn golden_current_and_manifest_framing() {
                 num_deletions: 1,
             },
         )],
+        tier_order: None,
     };
     ManifestWriter::create(fs(), dir.path(), 12, &edit).unwrap();
     let bytes = std::fs::read(manifest_path(dir.path(), 12)).unwrap();

@@ -8,7 +8,9 @@
 //! Invariants (checked by `Version::check_invariants` in debug builds):
 //! - `l0` is newest first (by largest seq, then file number, descending);
 //! - every run in `levels` holds files sorted by smallest key, pairwise disjoint;
-//! - a file number appears at most once in the whole version.
+//! - a file number appears at most once in the whole version;
+//! - run ids are distinct: sorted by increasing id for levels; tiers (tiered compaction, no
+//!   L0 files) stay in the order their edits' `tier_order` gives, newest first.
 
 mod apply;
 pub mod edit;
