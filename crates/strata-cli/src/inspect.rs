@@ -12,7 +12,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use strata::Bytes;
 use strata::filename::{manifest_path, wal_path};
+use strata::key::user_key;
 use strata::tools::{self, FileSummary, TableSummary};
 
 use crate::verify::{numbered_files, wal};
@@ -43,6 +45,7 @@ pub fn file_row(f: &FileSummary) -> String {
 pub fn table_lines(t: &TableSummary) -> Vec<String> {
     let h = |(offset, size): (u64, u64)| format!("offset={offset} size={size}");
     let filter = t.filter.map_or_else(|| "none".to_string(), h);
+    let p = &t.props;
     vec![
         format!("size: {}", t.size),
         format!(
@@ -54,19 +57,23 @@ pub fn table_lines(t: &TableSummary) -> Vec<String> {
         format!("properties: {}", h(t.properties)),
         format!("filter: {filter}"),
         format!("data: offset=0 size={}", t.data_end),
-        format!("entries: {}", t.num_entries),
-        format!("tombstones: {}", t.num_deletions),
-        format!("distinct keys: {}", t.num_distinct_keys),
-        format!("keys: {:?}..{:?}", t.smallest_key, t.largest_key),
-        format!("seqs: {}..{}", t.smallest_seq, t.largest_seq),
-        format!("data blocks: {}", t.num_data_blocks),
-        format!("data bytes: {} (raw {})", t.data_bytes, t.raw_data_bytes),
-        format!("raw key bytes: {}", t.raw_key_bytes),
-        format!("raw value bytes: {}", t.raw_value_bytes),
-        format!("compression: {:?}", t.compression),
-        format!("block size: {}", t.block_size),
-        format!("restart interval: {}", t.restart_interval),
-        format!("bloom bits per key: {}", t.bloom_bits_per_key),
+        format!("entries: {}", p.num_entries),
+        format!("tombstones: {}", p.num_deletions),
+        format!("distinct keys: {}", p.num_distinct_keys),
+        format!(
+            "keys: {:?}..{:?}",
+            Bytes::copy_from_slice(user_key(&p.smallest_key)),
+            Bytes::copy_from_slice(user_key(&p.largest_key))
+        ),
+        format!("seqs: {}..{}", p.smallest_seq, p.largest_seq),
+        format!("data blocks: {}", p.num_data_blocks),
+        format!("data bytes: {} (raw {})", p.data_bytes, p.raw_data_bytes),
+        format!("raw key bytes: {}", p.raw_key_bytes),
+        format!("raw value bytes: {}", p.raw_value_bytes),
+        format!("compression: {:?}", p.compression),
+        format!("block size: {}", p.block_size),
+        format!("restart interval: {}", p.restart_interval),
+        format!("bloom bits per key: {}", p.bloom_bits_per_key),
     ]
 }
 

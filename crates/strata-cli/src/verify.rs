@@ -123,26 +123,25 @@ fn check_table(dir: &Path, meta: &FileSummary, report: &mut Report) {
     };
     match tools::open_table(&path) {
         Ok(t) => {
-            let same = (
-                &t.smallest_key,
-                &t.largest_key,
-                t.num_entries,
-                t.num_deletions,
-            ) == (
-                &meta.smallest,
-                &meta.largest,
-                meta.num_entries,
-                meta.num_deletions,
-            );
-            if !same || entries != t.num_entries {
+            let p = &t.props;
+            let lo = strata::Bytes::copy_from_slice(strata::key::user_key(&p.smallest_key));
+            let hi = strata::Bytes::copy_from_slice(strata::key::user_key(&p.largest_key));
+            let same = (&lo, &hi, p.num_entries, p.num_deletions)
+                == (
+                    &meta.smallest,
+                    &meta.largest,
+                    meta.num_entries,
+                    meta.num_deletions,
+                );
+            if !same || entries != p.num_entries {
                 report.problems.push(format!(
                     "{shown} at offset {}: properties ({:?}..{:?}, {} entries, {} tombstones) \
                      disagree with the MANIFEST ({:?}..{:?}, {} entries, {} tombstones)",
                     t.properties.0,
-                    t.smallest_key,
-                    t.largest_key,
-                    t.num_entries,
-                    t.num_deletions,
+                    lo,
+                    hi,
+                    p.num_entries,
+                    p.num_deletions,
                     meta.smallest,
                     meta.largest,
                     meta.num_entries,

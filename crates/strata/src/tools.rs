@@ -21,7 +21,7 @@ use crate::filename::{FileKind, parse_file_name};
 use crate::fs::{FileSystem, RealFs};
 use crate::iter::InternalIterator;
 use crate::key::{SeqNum, ValueKind, parse_internal_key};
-use crate::options::Compression;
+pub use crate::sstable::Properties;
 use crate::sstable::Table;
 use crate::version::manifest::{read_current, replay};
 use crate::wal::LogReader;
@@ -129,38 +129,8 @@ pub struct TableSummary {
     pub data_end: u64,
     /// Entries in the index (one per data block).
     pub index_entries: u64,
-    /// Entries (every version, tombstones included).
-    pub num_entries: u64,
-    /// Tombstones.
-    pub num_deletions: u64,
-    /// Distinct user keys.
-    pub num_distinct_keys: u64,
-    /// Sum of encoded internal key lengths.
-    pub raw_key_bytes: u64,
-    /// Sum of value lengths.
-    pub raw_value_bytes: u64,
-    /// Data blocks.
-    pub num_data_blocks: u64,
-    /// Bytes of data blocks on disk.
-    pub data_bytes: u64,
-    /// Sum of uncompressed data block payloads.
-    pub raw_data_bytes: u64,
-    /// Smallest user key.
-    pub smallest_key: Bytes,
-    /// Largest user key.
-    pub largest_key: Bytes,
-    /// Smallest seq.
-    pub smallest_seq: SeqNum,
-    /// Largest seq.
-    pub largest_seq: SeqNum,
-    /// Compression option the table was written with.
-    pub compression: Compression,
-    /// Block size option.
-    pub block_size: u64,
-    /// Restart interval.
-    pub restart_interval: u64,
-    /// Bloom bits per key (0: no filter).
-    pub bloom_bits_per_key: u64,
+    /// Everything the properties block records (keys in it are encoded internal keys).
+    pub props: Properties,
 }
 
 /// The table's number from its file name (`NNNNNN.sst`), or 0 for another name.
@@ -199,8 +169,6 @@ pub fn open_table(path: &Path) -> Result<TableSummary> {
         index.next().map_err(|e| table.index_error(e))?;
     }
     let layout = table.layout();
-    let p = table.properties();
-    let user = |ikey: &[u8]| Bytes::copy_from_slice(crate::key::user_key(ikey));
     Ok(TableSummary {
         size: table.size(),
         format_version: layout.format_version,
@@ -211,22 +179,7 @@ pub fn open_table(path: &Path) -> Result<TableSummary> {
         filter: layout.filter.map(handle),
         data_end: layout.data_end,
         index_entries,
-        num_entries: p.num_entries,
-        num_deletions: p.num_deletions,
-        num_distinct_keys: p.num_distinct_keys,
-        raw_key_bytes: p.raw_key_bytes,
-        raw_value_bytes: p.raw_value_bytes,
-        num_data_blocks: p.num_data_blocks,
-        data_bytes: p.data_bytes,
-        raw_data_bytes: p.raw_data_bytes,
-        smallest_key: user(&p.smallest_key),
-        largest_key: user(&p.largest_key),
-        smallest_seq: p.smallest_seq,
-        largest_seq: p.largest_seq,
-        compression: p.compression,
-        block_size: p.block_size,
-        restart_interval: p.restart_interval,
-        bloom_bits_per_key: p.bloom_bits_per_key,
+        props: table.properties().clone(),
     })
 }
 
@@ -381,7 +334,7 @@ mod tests {
         assert_eq!((&f.smallest[..], &f.largest[..]), (&b"a"[..], &b"b"[..]));
         let path = crate::filename::table_path(dir.path(), f.number);
         let t = open_table(&path).unwrap();
-        assert_eq!((t.num_entries, t.size), (2, f.size));
+        assert_eq!((t.props.num_entries, t.size), (2, f.size));
         assert_eq!(verify_table(&path).unwrap(), 2);
         let mut rows = Vec::new();
         table_entries(&path, None, None, |e| {
