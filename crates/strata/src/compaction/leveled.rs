@@ -202,13 +202,7 @@ fn task(
     bottom: bool,
     reason: String,
 ) -> Task {
-    Task {
-        inputs,
-        output_level,
-        bottom,
-        reason,
-        kind: TaskKind::Leveled,
-    }
+    Task::new(inputs, output_level, bottom, reason, TaskKind::Leveled)
 }
 
 /// Applies a leveled (or full) task: removes exactly the captured files from their levels

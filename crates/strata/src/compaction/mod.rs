@@ -65,6 +65,23 @@ pub enum TaskKind {
 }
 
 impl Task {
+    /// A task of `kind`.
+    pub(crate) fn new(
+        inputs: Vec<(u32, Vec<Arc<FileMeta>>)>,
+        output_level: u32,
+        bottom: bool,
+        reason: String,
+        kind: TaskKind,
+    ) -> Task {
+        Task {
+            inputs,
+            output_level,
+            bottom,
+            reason,
+            kind,
+        }
+    }
+
     /// Every input file number.
     pub(crate) fn input_numbers(&self) -> impl Iterator<Item = u64> + '_ {
         self.inputs

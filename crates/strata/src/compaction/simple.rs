@@ -72,13 +72,7 @@ fn task(
     bottom: bool,
     reason: String,
 ) -> Task {
-    Task {
-        inputs,
-        output_level,
-        bottom,
-        reason,
-        kind: TaskKind::Simple,
-    }
+    Task::new(inputs, output_level, bottom, reason, TaskKind::Simple)
 }
 
 /// Applies a simple task: L0 loses exactly the captured files (later flushes keep their

@@ -28,7 +28,6 @@ impl DbInner {
                         return;
                     }
                     if !self.current().imms.is_empty() && !self.is_poisoned() {
-                        versions.flushing = true;
                         break;
                     }
                     self.bg_cv.wait_for(&mut versions, TICK);
@@ -36,8 +35,7 @@ impl DbInner {
             }
             let result = self.flush_oldest();
             {
-                let mut versions = self.versions.lock();
-                versions.flushing = false;
+                let _versions = self.versions.lock();
                 self.bg_cv.notify_all();
             }
             match result {

@@ -79,8 +79,6 @@ pub(crate) struct VersionsState {
     pub manual_compaction: bool,
     /// Running background compactions.
     pub running_compactions: usize,
-    /// Whether a flush is running.
-    pub flushing: bool,
     /// Tells background threads to stop.
     pub shutting_down: bool,
 }
@@ -149,7 +147,6 @@ impl DbInner {
                 compacting: Vec::new(),
                 manual_compaction: false,
                 running_compactions: 0,
-                flushing: false,
                 shutting_down: false,
             }),
             bg_cv: Condvar::new(),

@@ -118,6 +118,8 @@ impl DbInner {
         drop(q);
 
         let results = self.lead(ops);
+        // One result per slot taken, so exactly the group leaves the front of the queue.
+        debug_assert!(group > 0 && results.len() == group);
 
         let mut q = self.commit.queue.lock();
         for r in results {
@@ -125,7 +127,6 @@ impl DbInner {
                 s.lock().result = Some(r);
             }
         }
-        debug_assert!(group > 0);
         self.commit.cv.notify_all();
         drop(q);
         let result = slot.lock().result.take();
@@ -369,8 +370,9 @@ impl DbInner {
     /// The fast path only reads the super version: no lock that flush or compaction holds
     /// across an fsync is taken unless the writer really has to wait.
     pub(crate) fn stall_if_needed(&self) -> Result<()> {
-        if !self.must_stop_writes() {
-            if self.must_slow_writes() {
+        let (stop, slow) = self.stall_state();
+        if !stop {
+            if slow {
                 let start = Instant::now();
                 self.stats.slowdowns.fetch_add(1, Ordering::Relaxed);
                 std::thread::sleep(Duration::from_millis(1));
@@ -386,7 +388,7 @@ impl DbInner {
             if let Err(e) = self.check_writable() {
                 break Err(e);
             }
-            if !self.must_stop_writes() {
+            if !self.stall_state().0 {
                 break Ok(());
             }
             self.bg_cv
@@ -398,16 +400,16 @@ impl DbInner {
         result
     }
 
-    /// Writers must wait: too many frozen memtables, or L0 (tiered: tiers beyond `num_tiers`)
-    /// at the stop trigger.
-    fn must_stop_writes(&self) -> bool {
+    /// (must stop, must slow down), from one look at the super version: writers wait while
+    /// too many memtables are frozen or L0 is at the stop trigger, and are delayed at the
+    /// slowdown trigger.
+    fn stall_state(&self) -> (bool, bool) {
         let sv = self.current();
-        sv.imms.len() >= self.opts.max_frozen_memtables
-            || (self.l0_stop_active()
-                && self
-                    .opts
-                    .l0_stop_trigger
-                    .is_some_and(|t| self.stall_count(&sv.version) >= t))
+        let active = self.l0_stop_active();
+        let count = self.stall_count(&sv.version);
+        let at = |trigger: Option<usize>| active && trigger.is_some_and(|t| count >= t);
+        let stop = sv.imms.len() >= self.opts.max_frozen_memtables || at(self.opts.l0_stop_trigger);
+        (stop, at(self.opts.l0_slowdown_trigger))
     }
 
     /// What the L0 triggers count: L0 files, or under tiered the tiers beyond `num_tiers`
@@ -419,15 +421,6 @@ impl DbInner {
             }
             _ => version.l0.len(),
         }
-    }
-
-    /// Writers are delayed: L0 (tiered: tiers beyond `num_tiers`) at the slowdown trigger.
-    fn must_slow_writes(&self) -> bool {
-        self.l0_stop_active()
-            && self
-                .opts
-                .l0_slowdown_trigger
-                .is_some_and(|t| self.stall_count(&self.current().version) >= t)
     }
 
     fn l0_stop_active(&self) -> bool {
