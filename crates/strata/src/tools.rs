@@ -26,6 +26,9 @@ use crate::sstable::Table;
 use crate::version::manifest::{read_current, replay};
 use crate::wal::LogReader;
 
+mod history;
+pub use history::{EditSummary, decompress_block, manifest_history};
+
 /// One live SST as the MANIFEST records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileSummary {
@@ -70,6 +73,20 @@ pub struct ManifestSummary {
     pub invariant_error: Option<String>,
 }
 
+fn file_summary(level: u32, f: &crate::version::FileMeta) -> FileSummary {
+    FileSummary {
+        level,
+        number: f.number,
+        size: f.size,
+        smallest: Bytes::copy_from_slice(f.smallest_user_key()),
+        largest: Bytes::copy_from_slice(f.largest_user_key()),
+        smallest_seq: f.smallest_seq,
+        largest_seq: f.largest_seq,
+        num_entries: f.num_entries,
+        num_deletions: f.num_deletions,
+    }
+}
+
 /// Reads `dir/CURRENT` and replays the MANIFEST it names.
 ///
 /// # Errors
@@ -84,17 +101,7 @@ pub fn read_manifest(dir: &Path) -> Result<ManifestSummary> {
     let files = state
         .version
         .all_files()
-        .map(|(level, f)| FileSummary {
-            level,
-            number: f.number,
-            size: f.size,
-            smallest: Bytes::copy_from_slice(f.smallest_user_key()),
-            largest: Bytes::copy_from_slice(f.largest_user_key()),
-            smallest_seq: f.smallest_seq,
-            largest_seq: f.largest_seq,
-            num_entries: f.num_entries,
-            num_deletions: f.num_deletions,
-        })
+        .map(|(level, f)| file_summary(level, f))
         .collect();
     Ok(ManifestSummary {
         manifest_number: number,

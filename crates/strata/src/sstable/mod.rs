@@ -41,6 +41,7 @@ mod tests;
 pub(crate) use block::Block;
 pub use builder::TableBuilder;
 pub use compress::BlockTag;
+pub(crate) use compress::decompress;
 pub use footer::{FOOTER_LEN, Footer};
 pub use format::{BLOCK_TRAILER_LEN, BlockHandle, FORMAT_VERSION, MAGIC};
 pub use iter::TableIterator;
