@@ -2,6 +2,8 @@
 //! script on stdin, compare output with an expected transcript.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod files;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
