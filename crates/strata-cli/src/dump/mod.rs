@@ -34,6 +34,9 @@ mod manifest;
 mod sst;
 mod wal;
 
+#[cfg(test)]
+mod tests;
+
 /// `strata dump`.
 #[derive(Debug, Clone, Args)]
 #[command(
