@@ -26,6 +26,73 @@ use strata::tools::{self, FileSummary, ManifestSummary};
 pub struct VerifyArgs {
     /// Database directory.
     pub path: PathBuf,
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
+/// `strata verify`'s JSON flag.
+#[derive(Debug, Clone, Args)]
+pub struct JsonFlag {
+    /// One JSON object instead of lines: `path`, `sound`, `ok`, `notes`, and `problems`
+    /// (each with `file`, `offset` (null when none applies) and `reason`).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The file holding it.
+    pub file: String,
+    /// The offset of the damaged structure, when one applies.
+    pub offset: Option<u64>,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl Problem {
+    /// A fault at `offset` of `file`.
+    pub fn at(file: &Path, offset: u64, reason: String) -> Problem {
+        Problem {
+            file: file.display().to_string(),
+            offset: Some(offset),
+            reason,
+        }
+    }
+
+    /// A fault the engine reported.
+    pub fn from_error(e: &strata::Error) -> Problem {
+        match e {
+            strata::Error::Corruption {
+                file,
+                offset,
+                reason,
+            } => Problem::at(file, *offset, reason.clone()),
+            strata::Error::UnsupportedFormat { file, .. } => Problem {
+                file: file.display().to_string(),
+                offset: None,
+                reason: e.to_string(),
+            },
+            strata::Error::Io { path, .. } => Problem {
+                file: path.display().to_string(),
+                offset: None,
+                reason: e.to_string(),
+            },
+            other => Problem {
+                file: String::new(),
+                offset: None,
+                reason: other.to_string(),
+            },
+        }
+    }
+
+    /// The line shown after `problem: `.
+    pub fn text(&self) -> String {
+        match self.offset {
+            Some(o) => format!("{} at offset {o}: {}", self.file, self.reason),
+            None => self.reason.clone(),
+        }
+    }
 }
 
 /// What the pass found.
@@ -35,8 +102,8 @@ pub struct Report {
     pub ok: Vec<String>,
     /// Harmless findings.
     pub notes: Vec<String>,
-    /// Faults, each naming a file and an offset.
-    pub problems: Vec<String>,
+    /// Faults, each naming a file and (when one applies) an offset.
+    pub problems: Vec<Problem>,
 }
 
 /// The numbers of the files of `kind` (as picked by `pick`) in `dir`, ascending.
@@ -76,17 +143,14 @@ fn check_runs(manifest: &Path, files: &[FileSummary], report: &mut Report) {
             && a.level == b.level
             && a.largest >= b.smallest
         {
-            report.problems.push(format!(
-                "{} at offset 0: L{}: files {:06}.sst and {:06}.sst are out of order or overlap \
+            report.problems.push(Problem::at(
+                manifest,
+                0,
+                format!(
+                    "L{}: files {:06}.sst and {:06}.sst are out of order or overlap \
                  ({:?}..{:?} then {:?}..{:?})",
-                manifest.display(),
-                a.level,
-                a.number,
-                b.number,
-                a.smallest,
-                a.largest,
-                b.smallest,
-                b.largest
+                    a.level, a.number, b.number, a.smallest, a.largest, b.smallest, b.largest
+                ),
             ));
         }
     }
@@ -99,25 +163,29 @@ fn check_table(dir: &Path, meta: &FileSummary, report: &mut Report) {
     let size = match std::fs::metadata(&path) {
         Ok(m) => m.len(),
         Err(e) => {
-            report.problems.push(format!(
-                "{shown} at offset 0: named by the MANIFEST (L{}) but cannot be read: {e}",
-                meta.level
+            report.problems.push(Problem::at(
+                &path,
+                0,
+                format!(
+                    "named by the MANIFEST (L{}) but cannot be read: {e}",
+                    meta.level
+                ),
             ));
             return;
         }
     };
     if size != meta.size {
-        report.problems.push(format!(
-            "{shown} at offset {}: file is {size} bytes, the MANIFEST records {}",
+        report.problems.push(Problem::at(
+            &path,
             size.min(meta.size),
-            meta.size
+            format!("file is {size} bytes, the MANIFEST records {}", meta.size),
         ));
         return;
     }
     let entries = match tools::verify_table(&path) {
         Ok(n) => n,
         Err(e) => {
-            report.problems.push(e.to_string());
+            report.problems.push(Problem::from_error(&e));
             return;
         }
     };
@@ -134,24 +202,27 @@ fn check_table(dir: &Path, meta: &FileSummary, report: &mut Report) {
                     meta.num_deletions,
                 );
             if !same || entries != p.num_entries {
-                report.problems.push(format!(
-                    "{shown} at offset {}: properties ({:?}..{:?}, {} entries, {} tombstones) \
-                     disagree with the MANIFEST ({:?}..{:?}, {} entries, {} tombstones)",
+                report.problems.push(Problem::at(
+                    &path,
                     t.properties.0,
-                    lo,
-                    hi,
-                    p.num_entries,
-                    p.num_deletions,
-                    meta.smallest,
-                    meta.largest,
-                    meta.num_entries,
-                    meta.num_deletions
+                    format!(
+                        "properties ({:?}..{:?}, {} entries, {} tombstones) \
+                     disagree with the MANIFEST ({:?}..{:?}, {} entries, {} tombstones)",
+                        lo,
+                        hi,
+                        p.num_entries,
+                        p.num_deletions,
+                        meta.smallest,
+                        meta.largest,
+                        meta.num_entries,
+                        meta.num_deletions
+                    ),
                 ));
                 return;
             }
         }
         Err(e) => {
-            report.problems.push(e.to_string());
+            report.problems.push(Problem::from_error(&e));
             return;
         }
     }
@@ -177,9 +248,7 @@ fn check_manifest(dir: &Path, m: &ManifestSummary, report: &mut Report) -> Resul
         ));
     }
     if let Some(e) = &m.invariant_error {
-        report
-            .problems
-            .push(format!("{} at offset 0: {e}", manifest.display()));
+        report.problems.push(Problem::at(&manifest, 0, e.clone()));
     }
     check_runs(&manifest, &m.files, report);
     for file in &m.files {
@@ -223,7 +292,7 @@ fn check_wals(dir: &Path, log_number: u64, report: &mut Report) -> Result<()> {
                     ));
                 }
             }
-            Err(e) => report.problems.push(e.to_string()),
+            Err(e) => report.problems.push(Problem::from_error(&e)),
         }
     }
     Ok(())
@@ -244,7 +313,7 @@ pub fn verify(dir: &Path) -> Result<Report> {
             m.log_number
         }
         Err(e) => {
-            report.problems.push(e.to_string());
+            report.problems.push(Problem::from_error(&e));
             0
         }
     };
@@ -259,6 +328,27 @@ pub fn verify(dir: &Path) -> Result<Report> {
 pub fn run(args: &VerifyArgs) -> Result<ExitCode> {
     let report = verify(&args.path)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if args.json.json {
+        let problems: Vec<_> = report
+            .problems
+            .iter()
+            .map(|p| serde_json::json!({"file": p.file, "offset": p.offset, "reason": p.reason}))
+            .collect();
+        let doc = serde_json::json!({
+            "path": args.path.display().to_string(),
+            "sound": report.problems.is_empty(),
+            "ok": report.ok,
+            "notes": report.notes,
+            "problems": problems,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        out.flush()?;
+        return Ok(if report.problems.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
     for line in &report.ok {
         writeln!(out, "{line}")?;
     }
@@ -266,7 +356,7 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode> {
         writeln!(out, "note: {note}")?;
     }
     for problem in &report.problems {
-        writeln!(out, "problem: {problem}")?;
+        writeln!(out, "problem: {}", problem.text())?;
     }
     if report.problems.is_empty() {
         writeln!(out, "{}: sound", args.path.display())?;

@@ -35,7 +35,8 @@ fn files(dir: &Path) -> Vec<(Dumper, Vec<u8>)> {
 }
 
 #[test]
-fn damaged_bytes_never_panic_and_sst_flips_are_always_found() -> Result<(), Box<dyn std::error::Error>> {
+fn damaged_bytes_never_panic_and_sst_flips_are_always_found()
+-> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let options = Options {
         compaction: CompactionOptions::None,

@@ -1,7 +1,9 @@
 //! `strata inspect PATH`: what a database directory or one SST holds, read-only.
 //!
 //! For a directory: the MANIFEST's scalars, each level's files (number, size, user-key range,
-//! entry and tombstone counts, seq range), and each WAL with its record counts. For one `.sst`
+//! entry and tombstone counts, seq range), each WAL with its record counts, then the
+//! MANIFEST's history edit by edit and compaction statistics derived from it (`history`).
+//! `--json`: the same as one JSON object (`json`). For one `.sst`
 //! file: its footer, section layout, index summary and properties. Never opens the database
 //! (no lock, no writes). Exit status: 0, or 1 when a file could not be read (the rest is still
 //! printed, with `error: …` lines on stderr naming file and offset).
@@ -19,11 +21,18 @@ use strata::tools::{self, FileSummary, TableSummary};
 
 use crate::verify::{numbered_files, wal};
 
+mod history;
+mod json;
+
 /// `strata inspect`.
 #[derive(Debug, Clone, Args)]
 pub struct InspectArgs {
     /// Database directory, or one `.sst` file.
     pub path: PathBuf,
+    /// One JSON object instead of lines (directory: `manifest`, `levels`, `wals`, `history`,
+    /// `compaction_stats`; SST: the footer, layout and properties).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// One file's row: `000007.sst size=… keys=b"a"..b"b" entries=… tombstones=… seqs=…..…`.
@@ -136,6 +145,13 @@ fn dir_lines(dir: &Path) -> Result<(Vec<String>, bool)> {
             }
         }
     }
+    match tools::manifest_history(dir) {
+        Ok((edits, _torn)) => lines.extend(history::lines(&history::analyse(edits))),
+        Err(e) => {
+            sound = false;
+            eprintln!("error: {e}");
+        }
+    }
     Ok((lines, sound))
 }
 
@@ -145,6 +161,9 @@ fn dir_lines(dir: &Path) -> Result<(Vec<String>, bool)> {
 /// The path is missing, or the MANIFEST or the SST cannot be read.
 pub fn run(args: &InspectArgs) -> Result<ExitCode> {
     let path = &args.path;
+    if args.json {
+        return json::run(path);
+    }
     let (lines, sound) = if path.is_dir() {
         dir_lines(path)?
     } else {
