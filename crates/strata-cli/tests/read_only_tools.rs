@@ -170,7 +170,9 @@ fn inspect_lists_levels_files_and_wals() {
             r#"keys=b"a"..b"a" entries=1 tombstones=0 seqs=1..1"#,
         ]
     );
-    assert_eq!(lines.len(), 6, "{lines:?}");
+    // Then the WAL, then the MANIFEST's history (opened by a snapshot; one flush since).
+    assert_eq!(lines[6], "history: 2 edits", "{lines:?}");
+    assert!(lines[8].contains(" flush: +L0 "), "{lines:?}");
     assert!(lines[5].starts_with("wal "), "{lines:?}");
     assert!(
         lines[5].ends_with("records=1 entries=1 tombstones=0 seqs=4..4"),
