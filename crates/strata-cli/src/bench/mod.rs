@@ -12,9 +12,11 @@
 //! Write amplification is the engine's cumulative figure (`Stats::write_amplification`) after
 //! each workload; background compaction may still be catching up when it is read.
 //!
-//! TODO: `--plot FILE.svg` (plotters); read amplification (needs per-get table-probe counts).
+//! `--plot FILE.svg` draws each workload's throughput over time (`plot`), so stalls show.
+//! Read amplification is not reported: `Stats` counts no block reads or tables probed per get.
 
 mod keys;
+mod plot;
 mod report;
 mod workload;
 
@@ -92,6 +94,9 @@ pub struct BenchArgs {
     /// Print one JSON document with the configuration and every result instead of lines.
     #[arg(long)]
     pub json: bool,
+    /// Also write an SVG of each workload's throughput (ops/s) over time to this file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
 }
 
 impl BenchArgs {
@@ -231,6 +236,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         }
     }
     let mut reports = Vec::with_capacity(args.benchmarks.len());
+    let mut series = Vec::new();
     for &workload in &args.benchmarks {
         let progress = progress_bar(workload, workload.planned_ops(args.num));
         let context = workload::Context {
@@ -244,7 +250,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         };
         let measured = context.run(workload);
         progress.finish_and_clear();
-        let measured = match measured {
+        let mut measured = match measured {
             Ok(measured) => measured,
             Err(error) => {
                 let _ = db.close();
@@ -257,12 +263,22 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
             peak_rss_bytes: peak_rss(),
         };
         let report = Report::new(workload, &measured, sizes);
+        if args.plot.is_some() {
+            series.push(plot::Series {
+                name: workload.name(),
+                timeline: std::mem::take(&mut measured.timeline),
+                elapsed: measured.elapsed,
+            });
+        }
         if !args.json {
             println!("{}", report.line());
         }
         reports.push(report);
     }
     db.close().context("close")?;
+    if let Some(file) = &args.plot {
+        plot::draw(file, &series).with_context(|| format!("--plot {}", file.display()))?;
+    }
     if args.json {
         let results: Vec<_> = reports.iter().map(Report::json).collect();
         println!(

@@ -215,6 +215,7 @@ mod tests {
             background_writes: None,
             elapsed: Duration::from_millis(500),
             latency_ns,
+            timeline: vec![1000],
         }
     }
 

@@ -92,7 +92,13 @@ pub struct Measured {
     pub elapsed: Duration,
     /// Per-operation latency in nanoseconds.
     pub latency_ns: Histogram<u64>,
+    /// Operations completed in each `TIMELINE_BUCKET` since the workload started (all
+    /// measured threads), for `--plot`.
+    pub timeline: Vec<u64>,
 }
+
+/// Width of one `Measured::timeline` bucket.
+pub const TIMELINE_BUCKET: Duration = Duration::from_millis(10);
 
 /// Everything a workload thread needs.
 pub struct Context<'a> {
@@ -119,6 +125,8 @@ struct Tally {
     found: u64,
     latency_ns: Histogram<u64>,
     unreported: u64,
+    origin: Instant,
+    timeline: Vec<u64>,
 }
 
 /// Progress is published in chunks so threads do not contend on the bar.
@@ -130,19 +138,27 @@ fn histogram() -> Result<Histogram<u64>> {
 }
 
 impl Tally {
-    fn new() -> Result<Tally> {
+    fn new(origin: Instant) -> Result<Tally> {
         Ok(Tally {
             ops: 0,
             bytes: 0,
             found: 0,
             latency_ns: histogram()?,
             unreported: 0,
+            origin,
+            timeline: Vec::new(),
         })
     }
 
     /// Records one operation that started at `start`.
     fn record(&mut self, start: Instant, bytes: usize, found: bool, progress: &ProgressBar) {
-        let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let now = Instant::now();
+        let nanos = u64::try_from((now - start).as_nanos()).unwrap_or(u64::MAX);
+        let bucket = ((now - self.origin).as_nanos() / TIMELINE_BUCKET.as_nanos()) as usize;
+        if bucket >= self.timeline.len() {
+            self.timeline.resize(bucket + 1, 0);
+        }
+        self.timeline[bucket] += 1;
         self.latency_ns.saturating_record(nanos.max(1));
         self.ops += 1;
         self.bytes += bytes as u64;
@@ -186,7 +202,7 @@ impl Context<'_> {
             let writer = (workload == Workload::Readwhilewriting)
                 .then(|| scope.spawn(|| self.background_writer(&stop_writer, &background)));
             let workers: Vec<_> = (0..self.threads)
-                .map(|thread| scope.spawn(move || self.thread(workload, thread)))
+                .map(|thread| scope.spawn(move || self.thread(workload, thread, start)))
                 .collect();
             let results: Vec<Result<Tally>> = workers
                 .into_iter()
@@ -213,8 +229,15 @@ impl Context<'_> {
                 .then(|| background.load(Ordering::Relaxed)),
             elapsed,
             latency_ns: histogram()?,
+            timeline: Vec::new(),
         };
         for tally in tallies {
+            if tally.timeline.len() > measured.timeline.len() {
+                measured.timeline.resize(tally.timeline.len(), 0);
+            }
+            for (sum, n) in measured.timeline.iter_mut().zip(&tally.timeline) {
+                *sum += n;
+            }
             measured.ops += tally.ops;
             measured.bytes += tally.bytes;
             measured.found += tally.found;
@@ -227,8 +250,8 @@ impl Context<'_> {
     }
 
     /// One measured thread.
-    fn thread(&self, workload: Workload, thread: usize) -> Result<Tally> {
-        let mut tally = Tally::new()?;
+    fn thread(&self, workload: Workload, thread: usize, origin: Instant) -> Result<Tally> {
+        let mut tally = Tally::new(origin)?;
         let ops = share(workload.planned_ops(self.keys.num()), thread, self.threads);
         let result = match workload {
             Workload::Fillseq => self.fill(ops, None, false, &mut tally),
