@@ -40,7 +40,7 @@ fn inspect_shows_the_manifest_history_after_a_flush_and_a_compaction() -> Result
         "{compaction}"
     );
     line_with(&text, "2 flushes");
-    assert!(line_with(&text, "compactions=1").contains(&format!("in=2 files/")));
+    assert!(line_with(&text, "compactions=1").contains("in=2 files/"));
     assert!(line_with(&text, "compactions=1").contains(&format!("out=1 files/{live_size} B")));
 
     let out = run(&["inspect", "--json"], &db);

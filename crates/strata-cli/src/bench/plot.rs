@@ -78,6 +78,7 @@ pub fn draw(path: &Path, series: &[Series]) -> Result<()> {
             .configure_mesh()
             .x_desc("time since the workload started (s)")
             .y_desc("ops/s")
+            .y_label_formatter(&|v| format!("{v:.0}"))
             .draw()
             .map_err(err)?;
         chart
