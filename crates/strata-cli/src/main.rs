@@ -46,11 +46,13 @@ enum Command {
     Bench(bench::BenchArgs),
     /// The course's compaction simulator, driving the engine's own pickers on a mock tree.
     Simulate(simulate::SimulateArgs),
-    /// Check every checksum, block, level order and file of a database (read-only).
+    /// Check every checksum, block, level order and file of a database (read-only; --json).
     Verify(verify::VerifyArgs),
-    /// Show a database's levels, files and WALs, or one SST's footer, index and properties.
+    /// Show a database's levels, files, WALs and MANIFEST history with compaction stats, or one
+    /// SST's footer, index and properties (--json: one JSON object).
     Inspect(inspect::InspectArgs),
-    /// Print a database's live pairs, or with --raw every SST's internal entries.
+    /// Print a database's live pairs (--raw: every SST's internal entries), or one .sst, .wal or
+    /// MANIFEST file's structure field by field with checksums (--hex: with the bytes).
     Dump(dump::DumpArgs),
 }
 

@@ -189,7 +189,13 @@ fn raw(args: &DumpArgs, out: &mut impl Write) -> Result<()> {
 pub fn run(args: &DumpArgs) -> Result<ExitCode> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if args.path.is_file() {
+        if args.raw || args.from.is_some() || args.to.is_some() {
+            anyhow::bail!("--raw, --from and --to apply to a database directory, not one file");
+        }
         return file(args, &mut out);
+    }
+    if args.hex {
+        anyhow::bail!("--hex applies to one file (an .sst, .wal or MANIFEST), not a directory");
     }
     if args.raw {
         raw(args, &mut out)?;
