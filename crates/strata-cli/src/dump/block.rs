@@ -78,6 +78,8 @@ pub fn dump_block<T>(
     let crc_ok = stored == computed;
     let contents = if tag == 0 {
         Some((payload.to_vec(), Pos::File(offset)))
+    } else if tag > 2 {
+        None
     } else {
         let mut c = Cursor::new(payload);
         if let Some(raw_len) = c.varint() {

@@ -1,7 +1,7 @@
 //! `strata dump PATH`: a database's contents as rows, or one file's structure, annotated.
 //!
-//! PATH a file (`NNNNNN.sst`, `NNNNNN.wal`/`.log`, `MANIFEST-NNNNNN`; or any file ending in the
-//! SST magic): every structure of it with offsets, decoded fields and checksums stored vs
+//! PATH a file (`NNNNNN.sst`, `NNNNNN.wal`/`.log`, `MANIFEST-NNNNNN`, `CURRENT`; or any file
+//! ending in the SST magic): every structure of it with offsets, decoded fields and checksums stored vs
 //! computed (`--hex`: each field's raw bytes too), following docs/FORMAT.md; faults are
 //! `!! BAD` lines and `problem: FILE at offset N: …` on stderr, exit 1. Never panics on bad
 //! bytes: see `annotate::Cursor`.
@@ -29,6 +29,7 @@ use crate::open::{Mode, open_db};
 
 mod annotate;
 mod block;
+mod current;
 mod log;
 mod manifest;
 mod sst;
@@ -42,11 +43,11 @@ mod tests;
 #[command(
     after_help = "A FILE is dumped field by field: an SST's data blocks (entries with \
 internal key, seq, kind, value), index, filter, properties, meta-index and footer; a WAL's \
-fragments and write batches; a MANIFEST's fragments and VersionEdits. Exit status: 0, or 1 \
+fragments and write batches; a MANIFEST's fragments and VersionEdits; CURRENT's two lines. Exit status: 0, or 1 \
 when the file is damaged (what decodes is still printed) or cannot be read."
 )]
 pub struct DumpArgs {
-    /// Database directory, or one file: NNNNNN.sst, NNNNNN.wal, MANIFEST-NNNNNN.
+    /// Database directory, or one file: NNNNNN.sst, NNNNNN.wal, MANIFEST-NNNNNN, CURRENT.
     pub path: PathBuf,
     /// First key (inclusive; directories only).
     #[arg(long)]
@@ -68,6 +69,7 @@ enum FileKind {
     Sst,
     Wal,
     Manifest,
+    Current,
 }
 
 fn file_kind(path: &std::path::Path, bytes: &[u8]) -> Option<FileKind> {
@@ -78,6 +80,8 @@ fn file_kind(path: &std::path::Path, bytes: &[u8]) -> Option<FileKind> {
         Some(FileKind::Wal)
     } else if name.starts_with("MANIFEST") {
         Some(FileKind::Manifest)
+    } else if name == "CURRENT" {
+        Some(FileKind::Current)
     } else if bytes.ends_with(b"STRATSST") {
         Some(FileKind::Sst)
     } else {
@@ -91,7 +95,7 @@ fn file(args: &DumpArgs, out: &mut impl Write) -> Result<ExitCode> {
     let bytes = std::fs::read(path).with_context(|| format!("read {}", path.display()))?;
     let kind = file_kind(path, &bytes).with_context(|| {
         format!(
-            "{}: not a file dump knows (name it NNNNNN.sst, NNNNNN.wal or MANIFEST-NNNNNN)",
+            "{}: not a file dump knows (NNNNNN.sst, NNNNNN.wal, MANIFEST-NNNNNN or CURRENT)",
             path.display()
         )
     })?;
@@ -100,12 +104,14 @@ fn file(args: &DumpArgs, out: &mut impl Write) -> Result<ExitCode> {
         FileKind::Sst => "SST",
         FileKind::Wal => "WAL",
         FileKind::Manifest => "MANIFEST",
+        FileKind::Current => "CURRENT",
     };
     writeln!(out, "{}: {what}, {} bytes", path.display(), bytes.len())?;
     match kind {
         FileKind::Sst => sst::dump(&mut l, &bytes),
         FileKind::Wal => wal::dump(&mut l, &bytes),
         FileKind::Manifest => manifest::dump(&mut l, &bytes),
+        FileKind::Current => current::dump(&mut l, &bytes),
     }
     let (lines, problems, _notes) = l.lines();
     for line in lines {
