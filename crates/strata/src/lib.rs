@@ -55,6 +55,6 @@ pub use iter::Iter;
 pub use key::MAX_SEQUENCE;
 pub use mvcc::{CompactionFilter, Snapshot, Transaction};
 pub use options::{
-    CompactionOptions, Compression, Isolation, LeveledOptions, Options, SimpleOptions,
-    TieredOptions,
+    CompactionOptions, Compression, Isolation, LeveledOptions, LeveledPicker, Options,
+    SimpleOptions, TieredOptions,
 };

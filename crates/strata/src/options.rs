@@ -100,6 +100,18 @@ impl Default for LeveledOptions {
     }
 }
 
+/// How the leveled strategy chooses its next task (both use the same dynamic level targets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LeveledPicker {
+    /// RocksDB-style (the default): per-level scores, the file with the smallest overlap
+    /// ratio below, intra-L0 merges while the base level is busy, trivial moves.
+    #[default]
+    Production,
+    /// Exactly the course's rule (SPEC §5: L0 first, then the largest ratio's oldest file),
+    /// as `strata simulate leveled` reproduces it.
+    Course,
+}
+
 /// Which compaction strategy runs in the background.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CompactionOptions {
@@ -160,6 +172,16 @@ pub struct Options {
     /// Past it the oldest records are forgotten and transactions older than them fail to
     /// commit with `Conflict { kind: TooOld }`.
     pub max_conflict_log_bytes: usize,
+    /// How the leveled strategy picks tasks (ignored by the other strategies).
+    pub leveled_picker: LeveledPicker,
+    /// Leveled: each write is delayed while compaction has at least this many bytes to
+    /// rewrite to bring the tree back to its targets (`None`: never).
+    pub pending_compaction_bytes_slowdown: Option<u64>,
+    /// Leveled: writers wait for compaction while it has at least this many bytes pending
+    /// (`None`: never).
+    pub pending_compaction_bytes_stop: Option<u64>,
+    /// Most threads one compaction job is split across, by key range (>= 1; 1: no split).
+    pub max_subcompactions: usize,
 }
 
 impl Default for Options {
@@ -183,6 +205,11 @@ impl Default for Options {
             compaction_threads: 1,
             max_manifest_size: 64 << 20,
             max_conflict_log_bytes: 64 << 20,
+            leveled_picker: LeveledPicker::Production,
+            // RocksDB's defaults (soft 64 GiB, hard 256 GiB).
+            pending_compaction_bytes_slowdown: Some(64 << 30),
+            pending_compaction_bytes_stop: Some(256 << 30),
+            max_subcompactions: 2,
         }
     }
 }
@@ -217,6 +244,19 @@ impl Options {
             self.compaction_threads > 0,
             "compaction_threads must be > 0",
         )?;
+        require(
+            self.max_subcompactions > 0,
+            "max_subcompactions must be > 0",
+        )?;
+        if let (Some(slow), Some(stop)) = (
+            self.pending_compaction_bytes_slowdown,
+            self.pending_compaction_bytes_stop,
+        ) {
+            require(
+                slow <= stop,
+                "pending_compaction_bytes_slowdown must be <= pending_compaction_bytes_stop",
+            )?;
+        }
         require(
             self.bloom_bits_per_key <= 64,
             "bloom_bits_per_key must be <= 64",

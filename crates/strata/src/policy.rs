@@ -27,6 +27,6 @@
 
 pub use crate::compaction::{ApplyError, Task, TaskKind, apply, edit_for, is_trivial_move, pick};
 pub use crate::options::{
-    CompactionOptions, LeveledOptions, Options, SimpleOptions, TieredOptions,
+    CompactionOptions, LeveledOptions, LeveledPicker, Options, SimpleOptions, TieredOptions,
 };
 pub use crate::version::{FileMeta, SortedRun, Version, VersionEdit};

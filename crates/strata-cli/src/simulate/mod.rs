@@ -22,8 +22,8 @@ use anyhow::{Context, Result, bail};
 use rand10::rngs::StdRng;
 use rand10::{RngExt, SeedableRng};
 use strata::policy::{
-    CompactionOptions, FileMeta, LeveledOptions, Options, SimpleOptions, Task, TaskKind,
-    TieredOptions, apply, is_trivial_move, pick,
+    CompactionOptions, FileMeta, LeveledOptions, LeveledPicker, Options, SimpleOptions, Task,
+    TaskKind, TieredOptions, apply, is_trivial_move, pick,
 };
 
 use mock::{Mock, key_range};
@@ -131,6 +131,19 @@ pub struct LeveledArgs {
     /// Seed of the random key ranges (`StdRng::seed_from_u64`).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Which leveled picker: the course's rule, or the engine's default production picker
+    /// (RocksDB-style scores, smallest overlap ratio; it always relinks trivial moves).
+    #[arg(long, value_enum, default_value_t = LeveledStrategy::Course)]
+    pub strategy: LeveledStrategy,
+}
+
+/// `strata simulate leveled --strategy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LeveledStrategy {
+    /// The course's leveled rule, line for line as its simulator.
+    Course,
+    /// Strata's default leveled picker (`LeveledPicker::Production`).
+    Production,
 }
 
 /// Runs `strata simulate`, printing to stdout.
@@ -211,22 +224,38 @@ fn setup(args: &SimulateArgs) -> Setup {
             ),
         },
         Strategy::Leveled(a) => Setup {
-            opts: with(CompactionOptions::Leveled(LeveledOptions {
-                level_size_multiplier: a.level_size_multiplier,
-                level0_file_num_compaction_trigger: a.level0_file_num_compaction_trigger,
-                max_levels: a.max_levels,
-                base_level_size_mb: a.base_level_size_mb,
-            })),
-            common: a.common.clone(),
+            opts: Options {
+                leveled_picker: match a.strategy {
+                    LeveledStrategy::Course => LeveledPicker::Course,
+                    LeveledStrategy::Production => LeveledPicker::Production,
+                },
+                ..with(CompactionOptions::Leveled(LeveledOptions {
+                    level_size_multiplier: a.level_size_multiplier,
+                    level0_file_num_compaction_trigger: a.level0_file_num_compaction_trigger,
+                    max_levels: a.max_levels,
+                    base_level_size_mb: a.base_level_size_mb,
+                }))
+            },
+            common: CommonArgs {
+                trivial_move: a.common.trivial_move || a.strategy == LeveledStrategy::Production,
+                ..a.common.clone()
+            },
+            // The production picker moves one file per task: allow more tasks per flush.
             bound: a
                 .level0_file_num_compaction_trigger
                 .saturating_mul(a.max_levels)
-                .saturating_mul(2),
+                .saturating_mul(if a.strategy == LeveledStrategy::Production {
+                    16
+                } else {
+                    2
+                }),
             levels: a.max_levels,
             file_size: (a.sst_size_mb as u64).saturating_mul(1 << 20),
             rng: Some((a.seed, StdRng::seed_from_u64(a.seed))),
             title: format!(
-                "leveled: L0 trigger {}, {} levels, multiplier {}, base {} MiB, SST {} MiB, seed {}",
+                "leveled ({:?}): L0 trigger {}, {} levels, multiplier {}, base {} MiB, SST {} MiB, \
+                 seed {}",
+                a.strategy,
                 a.level0_file_num_compaction_trigger,
                 a.max_levels,
                 a.level_size_multiplier,

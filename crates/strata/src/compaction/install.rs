@@ -1,4 +1,4 @@
-//! Running a compaction task and installing its result; deleting obsolete files.
+//! Installing a compaction's result (see `run.rs` for running it); deleting obsolete files.
 //!
 //! Durable order (SPEC §6): outputs are written and fsynced by the job → the directory is
 //! fsynced → the edit is appended to the MANIFEST and fsynced → the new version is published
@@ -9,72 +9,16 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use crate::compaction::job::{JobSpec, write_outputs};
 use crate::compaction::{Task, TaskKind};
 use crate::db::state::{DbInner, SuperVersion, VersionsState};
 use crate::error::{Error, Result};
 use crate::filename;
-use crate::iter::concat::ConcatIterator;
-use crate::iter::merge::MergeIterator;
-use crate::iter::{BoxedIterator, InternalIterator};
 use crate::version::{FileMeta, Version, VersionEdit};
 
 impl DbInner {
-    /// Runs `task` and installs it. The caller has marked its inputs as compacting.
-    pub(crate) fn run_compaction(self: &Arc<Self>, task: &Task) -> Result<()> {
-        let watermark = self.read_points.watermark(&self.last_visible);
-        let mut children: Vec<BoxedIterator> = Vec::new();
-        for (level, files) in &task.inputs {
-            if *level == 0 {
-                for f in files {
-                    let t = self.table_cache.get(f.number)?;
-                    children.push(Box::new(t.iter_no_cache()));
-                }
-            } else {
-                let inner = Arc::clone(self);
-                let opener = Arc::new(move |f: &FileMeta| {
-                    let t = inner.table_cache.get(f.number)?;
-                    Ok(Box::new(t.iter_no_cache()) as BoxedIterator)
-                });
-                children.push(Box::new(ConcatIterator::new(files.clone(), opener)));
-            }
-        }
-        let mut merged = MergeIterator::new(children);
-        merged.seek_to_first()?;
-        let spec = JobSpec {
-            watermark,
-            bottom: task.bottom,
-            split_at: self.opts.target_sst_size as u64,
-            cancellable: true,
-        };
-        let outputs = write_outputs(self, &mut merged, &spec)?;
-        drop(merged);
-        let written: u64 = outputs.iter().map(|f| f.size).sum();
-        let numbers: Vec<u64> = outputs.iter().map(|f| f.number).collect();
-        if let Err(e) = self.install_compaction(task, outputs) {
-            // After a failed MANIFEST write the edit may still be on disk (only its fsync
-            // failed): the outputs must stay. Recovery deletes them if the edit is not there.
-            if self.is_poisoned() {
-                return Err(e);
-            }
-            for n in numbers {
-                self.table_cache.evict(n);
-                let _ = self.fs.remove(&filename::table_path(&self.dir, n));
-            }
-            return Err(e);
-        }
-        self.stats.compactions.fetch_add(1, Ordering::Relaxed);
-        self.stats
-            .compaction_bytes_read
-            .fetch_add(task.input_bytes(), Ordering::Relaxed);
-        self.stats
-            .compaction_bytes_written
-            .fetch_add(written, Ordering::Relaxed);
-        tracing::debug!(reason = %task.reason, written, "compaction installed");
-        Ok(())
-    }
-
-    fn install_compaction(&self, task: &Task, outputs: Vec<FileMeta>) -> Result<()> {
+    /// Installs `outputs` of `task` (moved files included: a trivially moved file is both an
+    /// input and an output, and is not deleted).
+    pub(crate) fn install_compaction(&self, task: &Task, outputs: Vec<FileMeta>) -> Result<()> {
         // The outputs' directory entries must be durable before the MANIFEST names them.
         if !outputs.is_empty() {
             self.fs.sync_dir(&self.dir)?;
@@ -104,10 +48,12 @@ impl DbInner {
                 edit.new_files.push((task.output_level, f));
             }
         }
+        let kept: Vec<u64> = edit.new_files.iter().map(|(_, f)| f.number).collect();
         let removed: Vec<Arc<FileMeta>> = task
             .inputs
             .iter()
             .flat_map(|(_, fs)| fs.iter().cloned())
+            .filter(|f| !kept.contains(&f.number))
             .collect();
         self.log_and_apply(&mut versions, edit, None)?;
         versions.obsolete_files.extend(removed);
@@ -144,6 +90,10 @@ impl DbInner {
             return Err(e);
         }
         let rotate = manifest.size() > self.opts.max_manifest_size;
+        self.stats.pending_compaction_bytes.store(
+            crate::compaction::pending_compaction_bytes(&new_version, &self.opts),
+            Ordering::Relaxed,
+        );
         let new_version = Arc::new(new_version);
         {
             let mut guard = self.super_version.write();

@@ -4,7 +4,10 @@
 //!
 //! GC per user key, newest version first, is the pure rule in [`gc`] (SPEC §7), with the
 //! compaction filters registered when the job starts. Outputs are split at `split_at` bytes,
-//! but only between user keys: every version of one key lands in one file.
+//! and where an output would overlap more than `max_grandparent_overlap` bytes of the level
+//! below its own (so one later compaction of it stays bounded; LevelDB's
+//! `ShouldStopBefore`), but only between user keys: every version of one key lands in one
+//! file. A job may be limited to user keys below `end` (a subcompaction's piece).
 //!
 //! A failed or cancelled job deletes the outputs it wrote and returns the error; it never
 //! changes the version (the caller installs the outputs).
@@ -21,6 +24,7 @@ use crate::key::{self, SeqNum};
 use crate::sstable::{TableBuilder, TableBuilderOptions, TableInfo};
 use crate::version::FileMeta;
 use gc::Gc;
+use std::sync::Arc;
 
 /// What a job writes.
 pub(crate) struct JobSpec {
@@ -32,6 +36,63 @@ pub(crate) struct JobSpec {
     pub split_at: u64,
     /// Whether the job stops (with `Closed`) when the database starts closing.
     pub cancellable: bool,
+    /// Stop before this user key (exclusive; `None`: run the input to its end).
+    pub end: Option<Vec<u8>>,
+    /// Files of the level below the output level, sorted by key (empty: no such split).
+    pub grandparents: Vec<Arc<FileMeta>>,
+    /// Start a new output once the current one overlaps this many grandparent bytes.
+    pub max_grandparent_overlap: u64,
+}
+
+impl JobSpec {
+    /// A job over the whole input with no grandparent split (flush).
+    pub(crate) fn simple(
+        watermark: SeqNum,
+        bottom: bool,
+        split_at: u64,
+        cancellable: bool,
+    ) -> Self {
+        JobSpec {
+            watermark,
+            bottom,
+            split_at,
+            cancellable,
+            end: None,
+            grandparents: Vec::new(),
+            max_grandparent_overlap: u64::MAX,
+        }
+    }
+}
+
+/// Tracks how many grandparent bytes the current output overlaps (see the module doc).
+struct GrandparentCut<'a> {
+    files: &'a [Arc<FileMeta>],
+    index: usize,
+    overlapped: u64,
+    seen_key: bool,
+    limit: u64,
+}
+
+impl GrandparentCut<'_> {
+    /// Called at each new user key: whether the output should end before it.
+    fn should_cut_before(&mut self, user_key: &[u8]) -> bool {
+        while let Some(f) = self.files.get(self.index) {
+            if f.largest_user_key() >= user_key {
+                break;
+            }
+            if self.seen_key {
+                self.overlapped = self.overlapped.saturating_add(f.size);
+            }
+            self.index += 1;
+        }
+        self.seen_key = true;
+        self.overlapped > self.limit
+    }
+
+    /// A new output starts.
+    fn reset(&mut self) {
+        self.overlapped = 0;
+    }
 }
 
 /// Runs `input` (positioned by the caller, e.g. with `seek_to_first`) through GC into new
@@ -74,6 +135,13 @@ fn write_outputs_inner(
     let filters = inner.filters.current();
     let mut gc = Gc::new(spec.watermark, spec.bottom, &filters);
     let mut checked = 0u32;
+    let mut cut = GrandparentCut {
+        files: &spec.grandparents,
+        index: 0,
+        overlapped: 0,
+        seen_key: false,
+        limit: spec.max_grandparent_overlap,
+    };
     while input.valid() {
         let ikey = input.key();
         let parsed = key::parse_internal_key(ikey).ok_or_else(|| {
@@ -85,13 +153,22 @@ fn write_outputs_inner(
         })?;
         let new_user_key = !have_last || parsed.user_key != last_user_key.as_slice();
         if new_user_key {
+            if spec
+                .end
+                .as_deref()
+                .is_some_and(|end| parsed.user_key >= end)
+            {
+                break;
+            }
             // A user-key boundary: the only place an output may be cut.
+            let grandparents_full = cut.should_cut_before(parsed.user_key);
             if current
                 .as_ref()
-                .is_some_and(|o| o.builder.estimated_size() >= spec.split_at)
+                .is_some_and(|o| grandparents_full || o.builder.estimated_size() >= spec.split_at)
                 && let Some(open) = current.take()
             {
                 outputs.push(finish(inner, open)?);
+                cut.reset();
             }
             last_user_key.clear();
             last_user_key.extend_from_slice(parsed.user_key);

@@ -135,7 +135,7 @@ pub(crate) fn pick(version: &Version, o: &LeveledOptions, busy: &[u64]) -> Optio
 /// same keys: both outputs would land there, overlapping. The running job's L0 files are the
 /// busy ones; its target is a level holding busy files that meet their range (unknown if
 /// none: then every level is guarded over that range).
-struct L0Guard<'a> {
+pub(crate) struct L0Guard<'a> {
     /// The user-key range of the busy L0 files (`None`: no L0 job runs).
     range: Option<(&'a [u8], &'a [u8])>,
     /// Levels that may be the running L0 job's target (empty: any).
@@ -143,7 +143,7 @@ struct L0Guard<'a> {
 }
 
 impl<'a> L0Guard<'a> {
-    fn new(version: &'a Version, busy: &[u64]) -> L0Guard<'a> {
+    pub(crate) fn new(version: &'a Version, busy: &[u64]) -> L0Guard<'a> {
         let range = user_key_range(version.l0.iter().filter(|f| busy.contains(&f.number)));
         let targets = match range {
             None => Vec::new(),
@@ -162,7 +162,12 @@ impl<'a> L0Guard<'a> {
     }
 
     /// Whether a task of `upper` + `lower` into level `output` must wait for the L0 job.
-    fn blocks(&self, upper: &Arc<FileMeta>, lower: &[Arc<FileMeta>], output: u64) -> bool {
+    pub(crate) fn blocks(
+        &self,
+        upper: &Arc<FileMeta>,
+        lower: &[Arc<FileMeta>],
+        output: u64,
+    ) -> bool {
         let Some((lo, hi)) = self.range else {
             return false;
         };
@@ -207,7 +212,7 @@ fn task(
 
 /// Applies a leveled (or full) task: removes exactly the captured files from their levels
 /// (files added meanwhile stay), adds the outputs to the output level and sorts it by
-/// smallest key. Removed = captured numbers in task order.
+/// smallest key (L0, for an intra-L0 task: newest first). Removed = captured numbers in task order.
 pub(crate) fn apply(
     version: &Version,
     task: &Task,
@@ -229,7 +234,12 @@ pub(crate) fn apply(
             removed.push(f.number);
         }
     }
-    if !outputs.is_empty() {
+    if task.output_level == 0 {
+        // Intra-L0 (production picker): the output takes the captured files' place in L0's
+        // newest-first order, as MANIFEST replay puts it.
+        v.l0.extend(outputs);
+        v.l0.sort_by(|a, b| crate::version::newest_first(a, b));
+    } else if !outputs.is_empty() {
         let run = level_mut(&mut v, u64::from(task.output_level));
         run.files.extend(outputs);
         sort_by_smallest(&mut run.files);

@@ -3,7 +3,9 @@
 //!
 //! Policy (pure, no I/O, any thread; the simulator runs the same code through
 //! `crate::policy`): [`pick`] dispatches on `Options::compaction` to `simple`, `tiered` or
-//! `leveled` (SPEC §5; with nothing busy, exactly the course's rules), and [`apply`] installs a
+//! leveled — `production` (the default: RocksDB-style scores, intra-L0, smallest overlap
+//! ratio) or, with `Options::leveled_picker = Course`, `leveled` (SPEC §5; with nothing busy,
+//! exactly the course's rules) — and [`apply`] installs a
 //! task's outputs into a version by that strategy's rules; `picker` holds what they share and
 //! [`is_trivial_move`].
 //!
@@ -17,12 +19,14 @@ pub(crate) mod install;
 pub(crate) mod job;
 mod leveled;
 mod picker;
+mod production;
+mod run;
 mod simple;
 mod tiered;
 
 use std::sync::Arc;
 
-use crate::options::{CompactionOptions, Options};
+use crate::options::{CompactionOptions, LeveledPicker, Options};
 use crate::version::{FileMeta, Version};
 
 pub use picker::{ApplyError, apply, edit_for, is_trivial_move};
@@ -168,6 +172,15 @@ pub(crate) fn full_compaction_task(version: &Version, opts: &Options) -> Option<
     })
 }
 
+/// Bytes compaction still has to rewrite before the tree meets its shape (leveled: see
+/// `production::pending_compaction_bytes`; other strategies: 0, their stalls count files).
+pub(crate) fn pending_compaction_bytes(version: &Version, opts: &Options) -> u64 {
+    match &opts.compaction {
+        CompactionOptions::Leveled(o) => production::pending_compaction_bytes(version, o),
+        _ => 0,
+    }
+}
+
 /// The next background task under the configured strategy, skipping tasks that would take a
 /// file in `busy` (files already being compacted). Pure: no I/O, same answer for the same
 /// arguments. With `busy` empty it follows SPEC §5 exactly (the course's rules); with files
@@ -176,7 +189,10 @@ pub fn pick(version: &Version, opts: &Options, busy: &[u64]) -> Option<Task> {
     match &opts.compaction {
         CompactionOptions::None => None,
         CompactionOptions::Simple(o) => simple::pick(version, o, busy),
-        CompactionOptions::Leveled(o) => leveled::pick(version, o, busy),
+        CompactionOptions::Leveled(o) => match opts.leveled_picker {
+            LeveledPicker::Production => production::pick(version, o, busy),
+            LeveledPicker::Course => leveled::pick(version, o, busy),
+        },
         CompactionOptions::Tiered(o) => tiered::pick(version, o, busy),
     }
 }

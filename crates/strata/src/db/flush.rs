@@ -29,12 +29,7 @@ impl DbInner {
         let watermark = self.read_points.watermark(&self.last_visible);
         let mut iter = imm.iter();
         iter.seek_to_first()?;
-        let spec = JobSpec {
-            watermark,
-            bottom: false,
-            split_at: u64::MAX,
-            cancellable: false,
-        };
+        let spec = JobSpec::simple(watermark, false, u64::MAX, false);
         let outputs = write_outputs(self, &mut iter, &spec)?;
         drop(iter);
         if !outputs.is_empty() {

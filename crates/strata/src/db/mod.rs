@@ -342,14 +342,17 @@ impl Db {
             level: 0,
             files: sv.version.l0.len(),
             bytes: sv.version.l0.iter().map(|f| f.size).sum(),
+            ..LevelStats::default()
         });
         for r in &sv.version.levels {
             s.levels.push(LevelStats {
                 level: r.id,
                 files: r.files.len(),
                 bytes: r.files.iter().map(|f| f.size).sum(),
+                ..LevelStats::default()
             });
         }
+        inner.stats.fill_levels(&mut s);
         s.block_cache_bytes = inner.table_cache.block_cache().map_or(0, |c| c.usage());
         s.live_snapshots = inner.read_points.count();
         s.live_transactions = inner.read_points.transactions();

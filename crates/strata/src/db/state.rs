@@ -124,7 +124,8 @@ impl DbInner {
         lock: Box<dyn FileLock>,
     ) -> DbInner {
         let conflicts = ConflictLog::new(last_seq, opts.max_conflict_log_bytes);
-        DbInner {
+        let pending = crate::compaction::pending_compaction_bytes(&sv.version, &opts);
+        let inner = DbInner {
             dir,
             opts,
             fs,
@@ -157,7 +158,12 @@ impl DbInner {
             stats: Counters::default(),
             lock: Mutex::new(Some(lock)),
             threads: Mutex::new(Vec::new()),
-        }
+        };
+        inner
+            .stats
+            .pending_compaction_bytes
+            .store(pending, Ordering::Relaxed);
+        inner
     }
 
     /// The current super version.

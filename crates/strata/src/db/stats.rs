@@ -1,7 +1,10 @@
 //! Counters about the engine's work, and the public [`Stats`] snapshot of them.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use parking_lot::Mutex;
 
 /// Live counters (relaxed atomics; figures are approximate while work is running).
 #[derive(Debug, Default)]
@@ -20,6 +23,30 @@ pub(crate) struct Counters {
     pub slowdowns: AtomicU64,
     pub stall_micros: AtomicU64,
     pub txn_conflicts: AtomicU64,
+    pub stalls_memtables: AtomicU64,
+    pub stalls_l0: AtomicU64,
+    pub stalls_pending_bytes: AtomicU64,
+    pub trivial_moves: AtomicU64,
+    pub trivial_move_bytes: AtomicU64,
+    pub intra_l0_compactions: AtomicU64,
+    pub subcompactions: AtomicU64,
+    /// Bytes compaction wrote that the tree still has to rewrite to meet its targets (the
+    /// latest version's estimate; leveled only).
+    pub pending_compaction_bytes: AtomicU64,
+    /// Per level (or tier id): (bytes compaction read from it, bytes it wrote into it).
+    /// Updated once per compaction, never on the write path.
+    pub per_level: Mutex<BTreeMap<u64, (u64, u64)>>,
+}
+
+impl Counters {
+    /// Records one compaction's input bytes per level and its output bytes into `output`.
+    pub(crate) fn record_compaction(&self, inputs: &[(u64, u64)], output: u64, written: u64) {
+        let mut map = self.per_level.lock();
+        for &(level, bytes) in inputs {
+            map.entry(level).or_default().0 += bytes;
+        }
+        map.entry(output).or_default().1 += written;
+    }
 }
 
 /// One level (or tier) of the tree in [`Stats`].
@@ -31,6 +58,10 @@ pub struct LevelStats {
     pub files: usize,
     /// Bytes in the level.
     pub bytes: u64,
+    /// Bytes compaction read from this level since open.
+    pub compaction_bytes_read: u64,
+    /// Bytes compaction wrote into this level since open (flushes not included).
+    pub compaction_bytes_written: u64,
 }
 
 /// A snapshot of the engine's counters and the tree's shape.
@@ -56,8 +87,25 @@ pub struct Stats {
     pub compaction_bytes_written: u64,
     /// Writes that waited for flush or compaction.
     pub stalls: u64,
-    /// Writes delayed ~1 ms by the L0 slowdown trigger.
+    /// Writes delayed (0.1–1 ms, growing toward the stop trigger) by the L0 or
+    /// pending-compaction-bytes slowdown triggers.
     pub slowdowns: u64,
+    /// Stalls (waits) because too many memtables were frozen (flush behind).
+    pub stalls_by_memtables: u64,
+    /// Stalls and slowdowns because L0 held too many files.
+    pub stalls_by_l0_files: u64,
+    /// Stalls and slowdowns because compaction had too many bytes pending.
+    pub stalls_by_pending_bytes: u64,
+    /// Files moved to the next level by an edit alone (no rewrite).
+    pub trivial_moves: u64,
+    /// Bytes of the files trivially moved.
+    pub trivial_move_bytes: u64,
+    /// Compactions of L0 files into one L0 file (while the base level was busy).
+    pub intra_l0_compactions: u64,
+    /// Key-range pieces run in parallel by compactions split into subcompactions.
+    pub subcompactions: u64,
+    /// Bytes compaction still has to rewrite to bring the tree to its targets (estimate).
+    pub pending_compaction_bytes: u64,
     /// Total time writers spent stalled, in microseconds.
     pub stall_micros: u64,
     /// Frozen memtables waiting for flush.
@@ -105,14 +153,37 @@ impl Counters {
         s.slowdowns = g(&self.slowdowns);
         s.stall_micros = g(&self.stall_micros);
         s.transaction_conflicts = g(&self.txn_conflicts);
+        s.stalls_by_memtables = g(&self.stalls_memtables);
+        s.stalls_by_l0_files = g(&self.stalls_l0);
+        s.stalls_by_pending_bytes = g(&self.stalls_pending_bytes);
+        s.trivial_moves = g(&self.trivial_moves);
+        s.trivial_move_bytes = g(&self.trivial_move_bytes);
+        s.intra_l0_compactions = g(&self.intra_l0_compactions);
+        s.subcompactions = g(&self.subcompactions);
+        s.pending_compaction_bytes = g(&self.pending_compaction_bytes);
+    }
+
+    /// Fills the per-level compaction figures of `s.levels` (already listing the levels).
+    pub(crate) fn fill_levels(&self, s: &mut Stats) {
+        let map = self.per_level.lock();
+        for l in &mut s.levels {
+            if let Some(&(read, written)) = map.get(&l.level) {
+                l.compaction_bytes_read = read;
+                l.compaction_bytes_written = written;
+            }
+        }
     }
 }
 
 impl fmt::Display for Stats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "level  files        bytes")?;
+        writeln!(f, "level  files        bytes   compact-read  compact-write")?;
         for l in &self.levels {
-            writeln!(f, "L{:<5} {:>5} {:>12}", l.level, l.files, l.bytes)?;
+            writeln!(
+                f,
+                "L{:<5} {:>5} {:>12} {:>14} {:>14}",
+                l.level, l.files, l.bytes, l.compaction_bytes_read, l.compaction_bytes_written
+            )?;
         }
         writeln!(
             f,
@@ -134,8 +205,24 @@ impl fmt::Display for Stats {
         )?;
         writeln!(
             f,
-            "stalls: {} waits, {} slowdowns, {} us stalled",
-            self.stalls, self.slowdowns, self.stall_micros
+            "trivial moves: {} ({} bytes); intra-L0: {}; subcompactions: {}; pending compaction \
+             bytes: {}",
+            self.trivial_moves,
+            self.trivial_move_bytes,
+            self.intra_l0_compactions,
+            self.subcompactions,
+            self.pending_compaction_bytes
+        )?;
+        writeln!(
+            f,
+            "stalls: {} waits, {} slowdowns, {} us stalled (by cause: memtables {}, L0 files {}, \
+             pending bytes {})",
+            self.stalls,
+            self.slowdowns,
+            self.stall_micros,
+            self.stalls_by_memtables,
+            self.stalls_by_l0_files,
+            self.stalls_by_pending_bytes
         )?;
         write!(
             f,

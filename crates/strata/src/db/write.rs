@@ -365,30 +365,34 @@ impl DbInner {
     }
 
     /// Applies write stalls before a write joins the queue: waits while too many memtables
-    /// are frozen or L0 is at the stop trigger; sleeps ~1 ms at the slowdown trigger.
+    /// are frozen, L0 is at the stop trigger or compaction has too many bytes pending; below
+    /// those, past a slowdown trigger, sleeps 0.1–1 ms, longer the nearer the stop trigger.
     ///
-    /// The fast path only reads the super version: no lock that flush or compaction holds
-    /// across an fsync is taken unless the writer really has to wait.
+    /// The fast path only reads the super version and one atomic: no lock that flush or
+    /// compaction holds across an fsync is taken unless the writer really has to wait.
     pub(crate) fn stall_if_needed(&self) -> Result<()> {
-        let (stop, slow) = self.stall_state();
-        if !stop {
-            if slow {
+        let state = self.stall_state();
+        let Some(cause) = state.stop else {
+            if let Some((cause, fraction)) = state.slow {
                 let start = Instant::now();
                 self.stats.slowdowns.fetch_add(1, Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(1));
+                self.count_stall(cause);
+                let micros = 100 + (900.0 * fraction.clamp(0.0, 1.0)) as u64;
+                std::thread::sleep(Duration::from_micros(micros));
                 let waited = start.elapsed().as_micros() as u64;
                 self.stats.stall_micros.fetch_add(waited, Ordering::Relaxed);
             }
             return Ok(());
-        }
+        };
         let start = Instant::now();
         self.stats.stalls.fetch_add(1, Ordering::Relaxed);
+        self.count_stall(cause);
         let mut versions = self.versions.lock();
         let result = loop {
             if let Err(e) = self.check_writable() {
                 break Err(e);
             }
-            if !self.stall_state().0 {
+            if self.stall_state().stop.is_none() {
                 break Ok(());
             }
             self.bg_cv
@@ -400,16 +404,59 @@ impl DbInner {
         result
     }
 
-    /// (must stop, must slow down), from one look at the super version: writers wait while
-    /// too many memtables are frozen or L0 is at the stop trigger, and are delayed at the
-    /// slowdown trigger.
-    fn stall_state(&self) -> (bool, bool) {
+    fn count_stall(&self, cause: StallCause) {
+        let counter = match cause {
+            StallCause::Memtables => &self.stats.stalls_memtables,
+            StallCause::L0Files => &self.stats.stalls_l0,
+            StallCause::PendingBytes => &self.stats.stalls_pending_bytes,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Whether writers must stop, or slow down (and how far toward the stop trigger they
+    /// are), from one look at the super version and the pending-bytes estimate.
+    fn stall_state(&self) -> StallState {
         let sv = self.current();
-        let active = self.l0_stop_active();
-        let count = self.stall_count(&sv.version);
-        let at = |trigger: Option<usize>| active && trigger.is_some_and(|t| count >= t);
-        let stop = sv.imms.len() >= self.opts.max_frozen_memtables || at(self.opts.l0_stop_trigger);
-        (stop, at(self.opts.l0_slowdown_trigger))
+        if sv.imms.len() >= self.opts.max_frozen_memtables {
+            return StallState {
+                stop: Some(StallCause::Memtables),
+                slow: None,
+            };
+        }
+        if !self.l0_stop_active() {
+            return StallState::default();
+        }
+        let count = self.stall_count(&sv.version) as u64;
+        let pending = self.stats.pending_compaction_bytes.load(Ordering::Relaxed);
+        let o = &self.opts;
+        let l0_stop = o.l0_stop_trigger.map(|t| t as u64);
+        let l0_slow = o.l0_slowdown_trigger.map(|t| t as u64);
+        let checks = [
+            (StallCause::L0Files, count, l0_slow, l0_stop),
+            (
+                StallCause::PendingBytes,
+                pending,
+                o.pending_compaction_bytes_slowdown,
+                o.pending_compaction_bytes_stop,
+            ),
+        ];
+        let mut state = StallState::default();
+        for (cause, value, slow, stop) in checks {
+            if stop.is_some_and(|t| value >= t) {
+                state.stop = Some(cause);
+                return state;
+            }
+            if let Some(slow) = slow.filter(|&t| value >= t) {
+                let fraction = match stop {
+                    Some(stop) if stop > slow => (value - slow) as f64 / (stop - slow) as f64,
+                    _ => 1.0,
+                };
+                if state.slow.is_none_or(|(_, f)| fraction > f) {
+                    state.slow = Some((cause, fraction));
+                }
+            }
+        }
+        state
     }
 
     /// What the L0 triggers count: L0 files, or under tiered the tiers beyond `num_tiers`
@@ -445,4 +492,23 @@ impl DbInner {
         })
         .map(|_| ())
     }
+}
+
+/// Why writers wait or slow down (counted per cause in `Stats`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StallCause {
+    /// `max_frozen_memtables` reached: flush is behind.
+    Memtables,
+    /// L0 (tiered: tiers beyond `num_tiers`) at a trigger.
+    L0Files,
+    /// Pending compaction bytes at a trigger (leveled).
+    PendingBytes,
+}
+
+#[derive(Debug, Default)]
+struct StallState {
+    /// Writers must wait, and why.
+    stop: Option<StallCause>,
+    /// Writers must slow down, why, and how far from the slowdown to the stop trigger.
+    slow: Option<(StallCause, f64)>,
 }

@@ -294,7 +294,8 @@ impl Version {
 }
 
 /// L0 order: `Less` when `a` is newer than `b` (larger `largest_seq`, then larger number).
-fn newest_first(a: &FileMeta, b: &FileMeta) -> Ordering {
+/// L0's order: newest first by (largest seq, number).
+pub(crate) fn newest_first(a: &FileMeta, b: &FileMeta) -> Ordering {
     (b.largest_seq, b.number).cmp(&(a.largest_seq, a.number))
 }
 

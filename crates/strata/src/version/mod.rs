@@ -16,6 +16,7 @@ mod apply;
 pub mod edit;
 pub mod manifest;
 
+pub(crate) use apply::newest_first;
 pub use edit::VersionEdit;
 
 use std::sync::Arc;
