@@ -107,7 +107,10 @@ pub fn run(args: &KillArgs) -> Result<bool> {
         Some(dir) => {
             let used = std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some());
             if used {
-                bail!("{} is not empty; the kill test needs a fresh directory", dir.display());
+                bail!(
+                    "{} is not empty; the kill test needs a fresh directory",
+                    dir.display()
+                );
             }
             dir.clone()
         }
@@ -170,13 +173,23 @@ pub fn run(args: &KillArgs) -> Result<bool> {
             child.kill().context("killing the child")?;
         }
         let status = child.wait()?;
-        let acks = out_reader.join().map_err(|_| anyhow::anyhow!("stdout reader panicked"))?;
-        let stderr = err_reader.join().map_err(|_| anyhow::anyhow!("stderr reader panicked"))?;
+        let acks = out_reader
+            .join()
+            .map_err(|_| anyhow::anyhow!("stdout reader panicked"))?;
+        let stderr = err_reader
+            .join()
+            .map_err(|_| anyhow::anyhow!("stderr reader panicked"))?;
         let mut problems = Vec::new();
         if let Some(status) = exited_early {
-            problems.push(format!("the child exited by itself ({status}): {}", stderr.trim()));
+            problems.push(format!(
+                "the child exited by itself ({status}): {}",
+                stderr.trim()
+            ));
         } else if status.signal() != Some(9) {
-            problems.push(format!("the child did not die of SIGKILL ({status}): {}", stderr.trim()));
+            problems.push(format!(
+                "the child did not die of SIGKILL ({status}): {}",
+                stderr.trim()
+            ));
         }
         if let Some(p) = acks.protocol {
             problems.push(format!("child protocol: {p}"));
@@ -196,7 +209,9 @@ pub fn run(args: &KillArgs) -> Result<bool> {
                 tally
             }
             Err(e) => {
-                problems.push(format!("reopening and reading after the kill failed: {e:#}"));
+                problems.push(format!(
+                    "reopening and reading after the kill failed: {e:#}"
+                ));
                 Tally::default()
             }
         };

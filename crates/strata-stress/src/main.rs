@@ -18,7 +18,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "strata-stress", about = "Long-running reliability checks of the Strata engine")]
+#[command(
+    name = "strata-stress",
+    about = "Long-running reliability checks of the Strata engine"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,

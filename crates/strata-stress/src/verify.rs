@@ -201,7 +201,9 @@ impl Model {
                 None => "no value".to_owned(),
             };
             let wanted = match slot {
-                Some(s) if s.value.is_some() => format!("the put of cycle {} op {}", s.by.0, s.by.1),
+                Some(s) if s.value.is_some() => {
+                    format!("the put of cycle {} op {}", s.by.0, s.by.1)
+                }
                 Some(s) => format!("the delete of cycle {} op {}", s.by.0, s.by.1),
                 None => "nothing (never written)".to_owned(),
             };
@@ -296,7 +298,8 @@ mod tests {
 
     #[test]
     fn half_a_batch_is_a_torn_batch() -> Result<()> {
-        let n = find(|o| o.batch && o.writes.len() >= 2 && o.writes.iter().all(|(_, v)| v.is_some()));
+        let n =
+            find(|o| o.batch && o.writes.len() >= 2 && o.writes.iter().all(|(_, v)| v.is_some()));
         let whole = op(SEED, 1, 0, n, KEYS);
         let half = Op {
             batch: true,

@@ -131,7 +131,11 @@ pub fn op(seed: u64, cycle: u64, writer: u32, op: u64, keys: u32) -> Op {
     // 60 % single puts, 15 % single deletes, 25 % batches.
     let roll = rng.random_range(0..100);
     let batch = roll >= 75;
-    let count = if batch { rng.random_range(2..=6usize) } else { 1 };
+    let count = if batch {
+        rng.random_range(2..=6usize)
+    } else {
+        1
+    };
     let mut indexes: Vec<u32> = Vec::with_capacity(count);
     while indexes.len() < count.min(keys as usize) {
         let i = rng.random_range(0..keys);

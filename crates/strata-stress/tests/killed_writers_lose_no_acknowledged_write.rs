@@ -8,7 +8,16 @@ use std::process::Command;
 fn killed_writers_lose_no_acknowledged_write() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let out = Command::new(env!("CARGO_BIN_EXE_strata-stress"))
-        .args(["kill", "--cycles", "5", "--seed", "2", "--max-delay-ms", "300", "--dir"])
+        .args([
+            "kill",
+            "--cycles",
+            "5",
+            "--seed",
+            "2",
+            "--max-delay-ms",
+            "300",
+            "--dir",
+        ])
         .arg(dir.path().join("db"))
         .output()?;
     let stdout = String::from_utf8_lossy(&out.stdout);
