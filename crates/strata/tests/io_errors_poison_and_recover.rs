@@ -226,6 +226,13 @@ fn inject_once(
             fig.poison_checked += 1;
             // The probes failed, so they stay at the history's tail: this run ends here.
             probed = true;
+            // A failure in a background flush or compaction poisons from that thread once
+            // its error has travelled up: wait for it (bounded; a missing poison shows up
+            // below as an accepted write), so the probe does not race the background thread.
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while !db.is_poisoned() && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+            }
             // Writes are refused at once, with `Poisoned` at the latest from the second.
             for attempt in 0..2 {
                 history

@@ -34,17 +34,19 @@ impl DbInner {
                 }
             }
             let result = self.flush_oldest();
+            // Poison before waking waiters: whoever sees the flush done sees its failure too.
+            if let Err(e) = &result
+                && !matches!(e, Error::Closed)
+            {
+                tracing::error!(error = %e, "flush failed");
+                self.poison(e);
+            }
             {
                 let _versions = self.versions.lock();
                 self.bg_cv.notify_all();
             }
-            match result {
-                Ok(_) => {}
-                Err(Error::Closed) => return,
-                Err(e) => {
-                    tracing::error!(error = %e, "flush failed");
-                    self.poison(&e);
-                }
+            if matches!(result, Err(Error::Closed)) {
+                return;
             }
             self.purge_obsolete_files();
         }
@@ -75,6 +77,13 @@ impl DbInner {
                 }
             };
             let result = self.run_compaction(&task);
+            // Poison before the compaction counts as finished (see the flush thread).
+            if let Err(e) = &result
+                && !matches!(e, Error::Closed)
+            {
+                tracing::error!(error = %e, "compaction failed");
+                self.poison(e);
+            }
             {
                 let mut versions = self.versions.lock();
                 let numbers: Vec<u64> = task.input_numbers().collect();
@@ -82,13 +91,8 @@ impl DbInner {
                 versions.running_compactions -= 1;
                 self.bg_cv.notify_all();
             }
-            match result {
-                Ok(()) => {}
-                Err(Error::Closed) => return,
-                Err(e) => {
-                    tracing::error!(error = %e, "compaction failed");
-                    self.poison(&e);
-                }
+            if matches!(result, Err(Error::Closed)) {
+                return;
             }
         }
     }

@@ -303,6 +303,13 @@ impl Db {
         result
     }
 
+    /// Whether writes are refused for good after a failed WAL or MANIFEST write or fsync or a
+    /// failed flush or compaction (SPEC §6); reads go on, reopening recovers. A background
+    /// failure sets it from its own thread, before that job counts as finished.
+    pub fn is_poisoned(&self) -> bool {
+        self.inner().is_poisoned()
+    }
+
     /// Makes every acknowledged write durable (without a WAL: flushes the memtables).
     ///
     /// # Errors
