@@ -80,10 +80,7 @@ pub fn run_one(kind: EngineKind, root: &Path, common: &Common) -> Result<Vec<Wor
         if workload.fresh() || state.engine.is_none() || state.sync {
             state.fresh(kind, root, common, workload.sync())?;
         }
-        let engine: &dyn Engine = state
-            .engine
-            .as_deref()
-            .ok_or("no open database")?;
+        let engine: &dyn Engine = state.engine.as_deref().ok_or("no open database")?;
         let context = Context {
             engine,
             keys,
@@ -136,7 +133,11 @@ pub fn run_one(kind: EngineKind, root: &Path, common: &Common) -> Result<Vec<Wor
         if workload.writes() {
             state.compacted = false;
         }
-        eprintln!("  {:>8} {}", kind.name(), results.last().map(WorkloadResult::line).unwrap_or_default());
+        eprintln!(
+            "  {:>8} {}",
+            kind.name(),
+            results.last().map(WorkloadResult::line).unwrap_or_default()
+        );
     }
     if let Some(engine) = state.engine.take() {
         engine.close()?;

@@ -22,7 +22,12 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
     /// Engines, run one after another (each run in a child process of its own).
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "strata,rocksdb,fjall,sled")]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "strata,rocksdb,fjall,sled"
+    )]
     pub engines: Vec<EngineKind>,
     /// Runs per engine; tables show the median of the runs.
     #[arg(long, default_value_t = 3)]

@@ -73,8 +73,10 @@ fn compare(cli: &Cli) -> Result<()> {
     let (base, _temp) = parent::base_dir(cli)?;
     let machine = tables::machine();
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let env =
+        tables::ROCKSDB_LIB_DIR.map_or(String::new(), |dir| format!("ROCKSDB_LIB_DIR={dir} "));
     let command = format!(
-        "cargo run --release --manifest-path bench/compare/Cargo.toml -- {}",
+        "{env}cargo run --release --manifest-path bench/compare/Cargo.toml -- {}",
         args.join(" ")
     );
     let outcome = parent::run_all(cli, &base)?;

@@ -104,8 +104,10 @@ pub fn run_all(cli: &Cli, base: &Path) -> Result<Outcome> {
         .map(|(&engine, engine_runs)| {
             let per_workload = (0..cli.common.benchmarks.len())
                 .filter_map(|i| {
-                    let samples: Vec<WorkloadResult> =
-                        engine_runs.iter().filter_map(|r| r.get(i).cloned()).collect();
+                    let samples: Vec<WorkloadResult> = engine_runs
+                        .iter()
+                        .filter_map(|r| r.get(i).cloned())
+                        .collect();
                     median_of(&samples)
                 })
                 .collect();
@@ -120,7 +122,10 @@ pub fn outcome_json(cli: &Cli, outcome: &Outcome, machine: &Value) -> Value {
     let results = |map: &BTreeMap<&'static str, Vec<WorkloadResult>>| -> Value {
         map.iter()
             .map(|(engine, rs)| {
-                (engine.to_string(), Value::Array(rs.iter().map(WorkloadResult::json).collect()))
+                (
+                    engine.to_string(),
+                    Value::Array(rs.iter().map(WorkloadResult::json).collect()),
+                )
             })
             .collect::<serde_json::Map<_, _>>()
             .into()

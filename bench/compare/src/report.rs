@@ -87,7 +87,12 @@ impl WorkloadResult {
     pub fn line(&self) -> String {
         let mut line = format!(
             "{:<16} {:>10.0} ops/s {:>7.1} MB/s  p50 {:.1} p99 {:.1} p99.9 {:.1} us",
-            self.workload, self.ops_per_sec, self.mb_per_sec, self.p50_us, self.p99_us, self.p999_us
+            self.workload,
+            self.ops_per_sec,
+            self.mb_per_sec,
+            self.p50_us,
+            self.p99_us,
+            self.p999_us
         );
         if let Some(found) = self.found {
             line.push_str(&format!("  found {found}/{}", self.ops));

@@ -23,19 +23,30 @@ pub fn machine() -> Value {
         .unwrap_or(0);
     let cpu = read("/proc/cpuinfo")
         .lines()
-        .find_map(|l| l.strip_prefix("model name").map(|r| r.trim_start_matches([' ', '\t', ':']).to_string()))
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .map(|r| r.trim_start_matches([' ', '\t', ':']).to_string())
+        })
         .unwrap_or_default();
     let manifest = env!("CARGO_MANIFEST_DIR");
     let lock = read(&format!("{manifest}/Cargo.lock"));
     let mut versions = serde_json::Map::new();
     let mut name = None;
+    const SHOWN: [&str; 6] = [
+        "strata",
+        "rocksdb",
+        "librocksdb-sys",
+        "fjall",
+        "lsm-tree",
+        "sled",
+    ];
     for line in lock.lines() {
         if let Some(n) = line.strip_prefix("name = ") {
             name = Some(n.trim_matches('"').to_string());
-        } else if let (Some(v), Some(n)) = (line.strip_prefix("version = "), name.take()) {
-            if ["strata", "rocksdb", "librocksdb-sys", "fjall", "lsm-tree", "sled"].contains(&n.as_str()) {
-                versions.insert(n, json!(v.trim_matches('"')));
-            }
+        } else if let (Some(v), Some(n)) = (line.strip_prefix("version = "), name.take())
+            && SHOWN.contains(&n.as_str())
+        {
+            versions.insert(n, json!(v.trim_matches('"')));
         }
     }
     let commit = std::process::Command::new("git")
@@ -45,6 +56,7 @@ pub fn machine() -> Value {
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
     json!({
+        "rocksdb_library": rocksdb_library(),
         "nproc": std::thread::available_parallelism().map(usize::from).unwrap_or(0),
         "cpu": cpu,
         "ram_gib": ram_kib as f64 / f64::from(1u32 << 20),
@@ -52,6 +64,29 @@ pub fn machine() -> Value {
         "crates": versions,
         "strata_commit": commit,
     })
+}
+
+/// The directory of a system RocksDB library this binary was built against, if any.
+pub const ROCKSDB_LIB_DIR: Option<&str> = option_env!("ROCKSDB_LIB_DIR");
+
+/// Which RocksDB library is linked: the one the `librocksdb-sys` crate compiles from its
+/// bundled source, or a system library (`ROCKSDB_LIB_DIR` at build time, version read from the
+/// `librocksdb.so.X.Y.Z` file name).
+fn rocksdb_library() -> String {
+    let Some(dir) = ROCKSDB_LIB_DIR else {
+        return "bundled with librocksdb-sys (compiled from source)".into();
+    };
+    let version = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            name.strip_prefix("librocksdb.so.").map(str::to_string)
+        })
+        .max_by_key(String::len)
+        .unwrap_or_else(|| "?".into());
+    format!("system library {version} (ROCKSDB_LIB_DIR={dir})")
 }
 
 fn ratio(a: f64, b: f64) -> String {
@@ -202,7 +237,13 @@ each workload (`/proc/self/clear_refs` ← 5) and `VmHWM` read after it.\n\
 (untimed); `overwrite` runs on what `fillrandom` left (~63% of the keys), as in db_bench.\n";
 
 /// The whole markdown section for docs/BENCHMARKS.md.
-pub fn markdown(cli: &Cli, outcome: &Outcome, machine: &Value, command: &str, date: &str) -> String {
+pub fn markdown(
+    cli: &Cli,
+    outcome: &Outcome,
+    machine: &Value,
+    command: &str,
+    date: &str,
+) -> String {
     let crates = machine
         .get("crates")
         .and_then(Value::as_object)
@@ -218,7 +259,7 @@ pub fn markdown(cli: &Cli, outcome: &Outcome, machine: &Value, command: &str, da
         "## Peers: Strata vs RocksDB, fjall and sled ({date})\n\n\
          ```sh\n{command}\n```\n\n\
          Machine: {nproc} cores ({cpu}), {ram:.1} GiB RAM, Linux {kernel}; Strata commit {commit}; \
-         crates: {crates}.\n\n\
+         crates: {crates}; RocksDB linked: {rocks}.\n\n\
          Settings: {settings}.\n\n\
          {medians}\n{ratios}\n\
          How it is measured:\n\n{METHOD}\n\
@@ -229,6 +270,7 @@ pub fn markdown(cli: &Cli, outcome: &Outcome, machine: &Value, command: &str, da
         ram = get("ram_gib").as_f64().unwrap_or(0.0),
         kernel = get("kernel").as_str().unwrap_or("?"),
         commit = get("strata_commit").as_str().unwrap_or("?"),
+        rocks = get("rocksdb_library").as_str().unwrap_or("?"),
         settings = settings(cli),
         medians = medians_table(cli, outcome),
         ratios = ratios_table(cli, outcome),

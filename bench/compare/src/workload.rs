@@ -120,7 +120,8 @@ pub struct Context<'a> {
 
 /// A histogram of 1 ns .. 1 hour at 3 significant digits.
 pub fn histogram() -> Result<Histogram<u64>> {
-    Histogram::new_with_bounds(1, 3_600_000_000_000, 3).map_err(|e| format!("histogram: {e}").into())
+    Histogram::new_with_bounds(1, 3_600_000_000_000, 3)
+        .map_err(|e| format!("histogram: {e}").into())
 }
 
 /// One thread's tally.
@@ -216,7 +217,12 @@ impl Context<'_> {
     }
 
     /// One timed thread doing indices `ops`.
-    fn thread(&self, workload: Workload, ops: std::ops::Range<u64>, thread: usize) -> Result<Tally> {
+    fn thread(
+        &self,
+        workload: Workload,
+        ops: std::ops::Range<u64>,
+        thread: usize,
+    ) -> Result<Tally> {
         let mut t = Tally {
             ops: 0,
             bytes: 0,
@@ -256,7 +262,11 @@ impl Context<'_> {
                     self.keys.encode(index, &mut key);
                     let start = Instant::now();
                     let found = e.get(&key)?;
-                    t.since(start, found.map_or(0, |len| len + key.len()), found.is_some());
+                    t.since(
+                        start,
+                        found.map_or(0, |len| len + key.len()),
+                        found.is_some(),
+                    );
                 }
             }
             Workload::Deleterandom => {

@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
-use fjall::{CompressionType, Config, Keyspace, PartitionCreateOptions, PartitionHandle, PersistMode};
+use fjall::{
+    CompressionType, Config, Keyspace, PartitionCreateOptions, PartitionHandle, PersistMode,
+};
 
 use super::{Compression, Engine, Result, Settings};
 
@@ -35,7 +37,11 @@ pub fn open(dir: &Path, s: &Settings) -> Result<Box<dyn Engine>> {
         .open()?;
     let options = PartitionCreateOptions::default()
         .max_memtable_size(u32::try_from(s.memtable_size).unwrap_or(u32::MAX))
-        .block_size(u32::try_from(s.block_size).unwrap_or(4096).clamp(1024, 512 * 1024))
+        .block_size(
+            u32::try_from(s.block_size)
+                .unwrap_or(4096)
+                .clamp(1024, 512 * 1024),
+        )
         .bloom_filter_bits(Some(u8::try_from(s.bloom_bits).unwrap_or(20).min(20)))
         .compression(match s.compression {
             Compression::None => CompressionType::None,
