@@ -55,8 +55,15 @@ pub fn machine() -> Value {
         .ok()
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let loadavg: Vec<String> = read("/proc/loadavg")
+        .split_whitespace()
+        .take(3)
+        .map(str::to_string)
+        .collect();
+    let loadavg = loadavg.join(" ");
     json!({
         "rocksdb_library": rocksdb_library(),
+        "loadavg_at_start": loadavg,
         "nproc": std::thread::available_parallelism().map(usize::from).unwrap_or(0),
         "cpu": cpu,
         "ram_gib": ram_kib as f64 / f64::from(1u32 << 20),
@@ -230,7 +237,8 @@ of the runs on its own.\n\
 key + value bytes the workload wrote; compaction still pending when the workload ends is not \
 counted. fillsync rewrites the same WAL page on every write, so its figure counts one 4 KiB \
 page per sync.\n\
-- disk after: blocks allocated under the database directory (`du`) right after the workload.\n\
+- disk after: summed file sizes under the database directory right after the workload \
+(apparent sizes: RocksDB's fallocated WAL tail, up to ~70 MiB here, is not counted).\n\
 - peak RSS: each engine runs in its own child process; the high-water mark is reset before \
 each workload (`/proc/self/clear_refs` ← 5) and `VmHWM` read after it.\n\
 - reading workloads run on a database holding every key, flushed and fully compacted first \
@@ -258,7 +266,8 @@ pub fn markdown(
     format!(
         "## Peers: Strata vs RocksDB, fjall and sled ({date})\n\n\
          ```sh\n{command}\n```\n\n\
-         Machine: {nproc} cores ({cpu}), {ram:.1} GiB RAM, Linux {kernel}; Strata commit {commit}; \
+         Machine: {nproc} cores ({cpu}), {ram:.1} GiB RAM, Linux {kernel}, load average {load} at the start (other sessions' builds share the cores); \
+         Strata commit {commit}; \
          crates: {crates}; RocksDB linked: {rocks}.\n\n\
          Settings: {settings}.\n\n\
          {medians}\n{ratios}\n\
@@ -270,6 +279,7 @@ pub fn markdown(
         ram = get("ram_gib").as_f64().unwrap_or(0.0),
         kernel = get("kernel").as_str().unwrap_or("?"),
         commit = get("strata_commit").as_str().unwrap_or("?"),
+        load = get("loadavg_at_start").as_str().unwrap_or("?"),
         rocks = get("rocksdb_library").as_str().unwrap_or("?"),
         settings = settings(cli),
         medians = medians_table(cli, outcome),

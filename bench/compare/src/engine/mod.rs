@@ -148,9 +148,9 @@ pub trait Engine: Send + Sync {
     fn close(self: Box<Self>) -> Result<()>;
 }
 
-/// Bytes allocated on disk (st_blocks × 512, as `du`) for every file under `dir`.
+/// The summed sizes of every file under `dir` (apparent sizes: space an engine reserved ahead,
+/// such as RocksDB's fallocated WAL tail, is not counted).
 pub fn disk_usage(dir: &Path) -> u64 {
-    use std::os::unix::fs::MetadataExt;
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
@@ -158,7 +158,7 @@ pub fn disk_usage(dir: &Path) -> u64 {
         .flatten()
         .map(|entry| match entry.metadata() {
             Ok(meta) if meta.is_dir() => disk_usage(&entry.path()),
-            Ok(meta) => meta.blocks() * 512,
+            Ok(meta) => meta.len(),
             Err(_) => 0,
         })
         .sum()

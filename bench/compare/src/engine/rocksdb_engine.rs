@@ -125,3 +125,10 @@ impl Engine for RocksEngine {
         Ok(())
     }
 }
+
+/// RocksDB 7.8's C API (Debian's `librocksdb-dev`) has no write-buffer-manager calls, but the
+/// `rocksdb` crate links their destructor; the adapter never creates a write buffer manager,
+/// so this stand-in is never called. Built only against a system library.
+#[cfg(system_rocksdb)]
+#[unsafe(no_mangle)]
+pub extern "C" fn rocksdb_write_buffer_manager_destroy(_manager: *mut std::ffi::c_void) {}
