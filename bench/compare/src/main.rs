@@ -79,19 +79,22 @@ fn compare(cli: &Cli) -> Result<()> {
         "{env}cargo run --release --manifest-path bench/compare/Cargo.toml -- {}",
         args.join(" ")
     );
-    let outcome = parent::run_all(cli, &base)?;
+    let mut write_md = |outcome: &parent::Outcome| -> Result<()> {
+        if let Some(path) = &cli.write_md {
+            let md = tables::markdown(cli, outcome, &machine, command.trim_end(), &today());
+            std::fs::write(path, md)?;
+            eprintln!("wrote {}", path.display());
+        }
+        Ok(())
+    };
+    let outcome = parent::run_all(cli, &base, &mut write_md)?;
     if cli.json {
         println!("{}", parent::outcome_json(cli, &outcome, &machine));
     } else {
-        println!("Settings: {}\n", tables::settings(cli));
+        println!("Settings: {}\n", tables::settings(cli, outcome.runs_done()));
         println!("{}", tables::medians_table(cli, &outcome));
         println!("{}", tables::ratios_table(cli, &outcome));
         println!("Notes:\n{}", tables::notes(cli));
-    }
-    if let Some(path) = &cli.write_md {
-        let md = tables::markdown(cli, &outcome, &machine, command.trim_end(), &today());
-        std::fs::write(path, md)?;
-        eprintln!("wrote {}", path.display());
     }
     Ok(())
 }

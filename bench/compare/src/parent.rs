@@ -24,6 +24,13 @@ pub struct Outcome {
     pub medians: BTreeMap<&'static str, Vec<WorkloadResult>>,
 }
 
+impl Outcome {
+    /// Runs finished by every engine so far.
+    pub fn runs_done(&self) -> usize {
+        self.runs.values().map(Vec::len).min().unwrap_or(0)
+    }
+}
+
 /// Where the databases go: `--dir`, else a temporary directory that is not on a tmpfs.
 pub fn base_dir(cli: &Cli) -> Result<(PathBuf, Option<tempfile::TempDir>)> {
     if let Some(dir) = &cli.dir {
@@ -87,22 +94,14 @@ fn run_child(cli: &Cli, engine: EngineKind, dir: &Path) -> Result<Vec<WorkloadRe
         .collect()
 }
 
-/// Runs everything and takes the medians.
-pub fn run_all(cli: &Cli, base: &Path) -> Result<Outcome> {
-    let mut runs: BTreeMap<&'static str, Vec<Vec<WorkloadResult>>> = BTreeMap::new();
-    for run in 0..cli.runs {
-        for &engine in &cli.engines {
-            eprintln!("run {}/{}: {}", run + 1, cli.runs, engine.name());
-            let dir = base.join(format!("{}-run{}", engine.name(), run + 1));
-            let results = run_child(cli, engine, &dir);
-            let _ = std::fs::remove_dir_all(&dir);
-            runs.entry(engine.name()).or_default().push(results?);
-        }
-    }
-    let medians = runs
-        .iter()
+/// The median of each benchmark over an engine's runs so far.
+fn medians(
+    runs: &BTreeMap<&'static str, Vec<Vec<WorkloadResult>>>,
+    benchmarks: usize,
+) -> BTreeMap<&'static str, Vec<WorkloadResult>> {
+    runs.iter()
         .map(|(&engine, engine_runs)| {
-            let per_workload = (0..cli.common.benchmarks.len())
+            let per_workload = (0..benchmarks)
                 .filter_map(|i| {
                     let samples: Vec<WorkloadResult> = engine_runs
                         .iter()
@@ -113,8 +112,36 @@ pub fn run_all(cli: &Cli, base: &Path) -> Result<Outcome> {
                 .collect();
             (engine, per_workload)
         })
-        .collect();
-    Ok(Outcome { runs, medians })
+        .collect()
+}
+
+/// Runs everything and takes the medians; `after_round` sees the outcome so far after each
+/// round of runs (so a long comparison cut short still leaves its finished rounds behind).
+pub fn run_all(
+    cli: &Cli,
+    base: &Path,
+    after_round: &mut dyn FnMut(&Outcome) -> Result<()>,
+) -> Result<Outcome> {
+    let mut outcome = Outcome {
+        runs: BTreeMap::new(),
+        medians: BTreeMap::new(),
+    };
+    for run in 0..cli.runs {
+        for &engine in &cli.engines {
+            eprintln!("run {}/{}: {}", run + 1, cli.runs, engine.name());
+            let dir = base.join(format!("{}-run{}", engine.name(), run + 1));
+            let results = run_child(cli, engine, &dir);
+            let _ = std::fs::remove_dir_all(&dir);
+            outcome
+                .runs
+                .entry(engine.name())
+                .or_default()
+                .push(results?);
+        }
+        outcome.medians = medians(&outcome.runs, cli.common.benchmarks.len());
+        after_round(&outcome)?;
+    }
+    Ok(outcome)
 }
 
 /// The `--json` document.

@@ -204,8 +204,8 @@ pub fn notes(cli: &Cli) -> String {
     out
 }
 
-/// The settings line.
-pub fn settings(cli: &Cli) -> String {
+/// The settings line; `runs_done` is how many runs each median is over.
+pub fn settings(cli: &Cli, runs_done: usize) -> String {
     let c = &cli.common;
     format!(
         "{} keys of {} bytes, values of {} bytes (random, incompressible); WAL on, no fsync per \
@@ -223,7 +223,7 @@ pub fn settings(cli: &Cli) -> String {
         mib(c.cache_size as u64),
         value_name(&c.compression),
         c.threads,
-        cli.runs,
+        runs_done,
     )
 }
 
@@ -281,7 +281,7 @@ pub fn markdown(
         commit = get("strata_commit").as_str().unwrap_or("?"),
         load = get("loadavg_at_start").as_str().unwrap_or("?"),
         rocks = get("rocksdb_library").as_str().unwrap_or("?"),
-        settings = settings(cli),
+        settings = settings(cli, outcome.runs_done()),
         medians = medians_table(cli, outcome),
         ratios = ratios_table(cli, outcome),
         notes = notes(cli),
