@@ -139,6 +139,9 @@ fn intra_l0_task(version: &Version, o: &LeveledOptions, busy: &[u64]) -> Option<
     Some(task(inputs, 0, false, reason))
 }
 
+/// (overlap ratio × 2^20, file number, file, its overlapping files below).
+type Candidate<'a> = (u128, u64, &'a Arc<FileMeta>, Vec<Arc<FileMeta>>);
+
 /// L(level) → L(level+1): the idle file with the smallest overlap ratio below.
 fn level_task(
     version: &Version,
@@ -154,7 +157,7 @@ fn level_task(
     }
     let lower_id = level as u64 + 1;
     let below = level_files(version, lower_id);
-    let mut best: Option<(u128, u64, &Arc<FileMeta>, Vec<Arc<FileMeta>>)> = None;
+    let mut best: Option<Candidate<'_>> = None;
     for f in level_files(version, level as u64) {
         if busy.contains(&f.number) {
             continue;

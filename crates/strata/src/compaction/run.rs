@@ -43,6 +43,9 @@ impl DbInner {
         }
         let watermark = self.read_points.watermark(&self.last_visible);
         let grandparents = self.grandparents(task, &version);
+        // Holding the version would keep its files (the inputs) from being deleted after
+        // the install.
+        drop(version);
         let intra_l0 = task.output_level == 0;
         let split_at = if intra_l0 {
             u64::MAX // one L0 file keeps L0's newest-first order exact
@@ -208,7 +211,9 @@ impl DbInner {
         split_at: u64,
         grandparents: &[Arc<FileMeta>],
     ) -> Result<Vec<FileMeta>> {
-        let ranges: Vec<(Option<&[u8]>, Option<Vec<u8>>)> = (0..=bounds.len())
+        // (start user key, end user key) of each piece.
+        type Range<'a> = (Option<&'a [u8]>, Option<Vec<u8>>);
+        let ranges: Vec<Range<'_>> = (0..=bounds.len())
             .map(|i| {
                 let start = i
                     .checked_sub(1)
