@@ -8,7 +8,10 @@
 //!
 //! It panics only when the parser breaks that contract. Threading: a pure function.
 
-#![allow(clippy::panic, reason = "a fuzz oracle reports a broken contract by panicking")]
+#![allow(
+    clippy::panic,
+    reason = "a fuzz oracle reports a broken contract by panicking"
+)]
 
 use std::fmt::Write as _;
 
@@ -68,7 +71,13 @@ fn word(input: &mut Bytes<'_>, word: &str) -> String {
     let mask = input.byte();
     word.chars()
         .enumerate()
-        .map(|(i, c)| if mask >> (i % 8) & 1 == 1 { c.to_ascii_uppercase() } else { c })
+        .map(|(i, c)| {
+            if mask >> (i % 8) & 1 == 1 {
+                c.to_ascii_uppercase()
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
@@ -115,7 +124,12 @@ fn generated(input: &mut Bytes<'_>) -> (Command, String) {
         4 => {
             let (b, e) = (key(input), key(input));
             let line = format!("{}{sep}{b}{sep}{e}", word(input, "scan"));
-            (Command::Scan { bounds: Some((b, e)) }, line)
+            (
+                Command::Scan {
+                    bounds: Some((b, e)),
+                },
+                line,
+            )
         }
         _ => {
             let (text, command) = simple[usize::from(choice - 5)].clone();

@@ -48,7 +48,9 @@ fn main() -> strata::Result<()> {
     db.put("key100", "after the flush")?;
     db.delete("key003")?;
     // Copy the live WAL while it still holds the last writes (close would flush and drop it).
-    let wal = files_ending(tmp.path(), ".wal").into_iter().map(|p| fs::read(p).unwrap());
+    let wal = files_ending(tmp.path(), ".wal")
+        .into_iter()
+        .map(|p| fs::read(p).unwrap());
     let wal = wal.max_by_key(Vec::len).unwrap_or_default();
     db.close()?;
 
@@ -57,7 +59,12 @@ fn main() -> strata::Result<()> {
     let summary = strata::tools::open_table(&sst_path)?;
     let manifest_path = files_ending(tmp.path(), "")
         .into_iter()
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("MANIFEST-"))
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("MANIFEST-")
+        })
         .unwrap();
     let manifest = fs::read(manifest_path).unwrap();
 
@@ -71,15 +78,40 @@ fn main() -> strata::Result<()> {
     seed("block", "index-raw", 0x00, &index[..index.len() - 1]);
     seed("block", "properties-stored", 0x11, props);
     seed("block", "properties-raw", 0x10, &props[..props.len() - 1]);
-    seed("block", "built", 0x02, b"\x00\x03\x01key-a\x05\x00\x01value\x05key-b\x07\x00\x00v");
+    seed(
+        "block",
+        "built",
+        0x02,
+        b"\x00\x03\x01key-a\x05\x00\x01value\x05key-b\x07\x00\x00v",
+    );
 
     seed("sst", "real-table", 0x00, &sst);
-    seed("sst", "built-table", 0x01, b"\x80\x00\x04\x01\x00\x05apple\x01\x00\x00\x03red\x04berry\x02\x00\x01\x02go");
-    seed("sst", "edited-table", 0x02, b"\x02\x10\x00\x41\x20\x00\x42\x80\x00\x04\x01\x00\x05apple\x01\x00\x00\x03red");
+    seed(
+        "sst",
+        "built-table",
+        0x01,
+        b"\x80\x00\x04\x01\x00\x05apple\x01\x00\x00\x03red\x04berry\x02\x00\x01\x02go",
+    );
+    seed(
+        "sst",
+        "edited-table",
+        0x02,
+        b"\x02\x10\x00\x41\x20\x00\x42\x80\x00\x04\x01\x00\x05apple\x01\x00\x00\x03red",
+    );
 
     seed("wal", "real-wal", 0x00, &wal);
-    seed("wal", "written-wal", 0x01, b"\x00\x30\x00\x05\x02\x03abc\x01\x02\x03xyz\x00\x01k");
-    seed("wal", "small-blocks", 0x01, b"\x90\x25\x00\x00\x03\x05hello\x01\x0aworld-wide\x04key2\x00");
+    seed(
+        "wal",
+        "written-wal",
+        0x01,
+        b"\x00\x30\x00\x05\x02\x03abc\x01\x02\x03xyz\x00\x01k",
+    );
+    seed(
+        "wal",
+        "small-blocks",
+        0x01,
+        b"\x90\x25\x00\x00\x03\x05hello\x01\x0aworld-wide\x04key2\x00",
+    );
 
     seed("manifest", "real-manifest", 0x00, &manifest);
     let first = usize::from(u16::from_le_bytes([manifest[4], manifest[5]]));
@@ -88,6 +120,11 @@ fn main() -> strata::Result<()> {
 
     let script = "put a 1\nput b \"two\\x00\\n\"\nget a\ndel b\nscan a z\nfill 1 20\nflush\ndump\n# comment\nbegin\ncommit\nquit\n";
     seed("shell_command", "script", 0x00, script.as_bytes());
-    seed("shell_command", "generated", 0x01, b"\x01\x00\x03abc\x04\x01\x02\x03\x04\x05\x00\x00\x04\x03key\x0e\x00");
+    seed(
+        "shell_command",
+        "generated",
+        0x01,
+        b"\x01\x00\x03abc\x04\x01\x02\x03\x04\x05\x00\x00\x04\x03key\x0e\x00",
+    );
     Ok(())
 }

@@ -20,7 +20,11 @@ type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 const PATH: &str = "fuzz.block";
 
 fn order_of(internal: bool) -> KeyOrder {
-    if internal { KeyOrder::Internal } else { KeyOrder::Bytewise }
+    if internal {
+        KeyOrder::Internal
+    } else {
+        KeyOrder::Bytewise
+    }
 }
 
 fn scan_forward(block: Block, order: KeyOrder) -> Result<Entries> {
@@ -77,7 +81,11 @@ pub fn read_stored_block(stored: &[u8], internal: bool) -> Result<Entries> {
         offset: 0,
         size: payload.len() as u64,
     };
-    let block = read_block(MemFile::new(&file, PATH).as_ref(), handle, file.len() as u64)?;
+    let block = read_block(
+        MemFile::new(&file, PATH).as_ref(),
+        handle,
+        file.len() as u64,
+    )?;
     scan_forward(block, order_of(internal))
 }
 
@@ -92,14 +100,19 @@ fn check_decoded(payload: Bytes, order: KeyOrder, forward: &Entries) {
         Err(e) => panic!("forward scan succeeded but backward failed: {e}"),
     }
     // Seeks binary-search the restart keys: only in a sorted block must they land on the key.
-    let sorted = forward.windows(2).all(|w| order.compare(&w[0].0, &w[1].0).is_lt());
+    let sorted = forward
+        .windows(2)
+        .all(|w| order.compare(&w[0].0, &w[1].0).is_lt());
     let mut it = BlockIter::new(block, order);
     for (key, _) in forward.iter().take(64) {
         if let Err(e) = it.seek(key) {
             panic!("seek to a decoded key failed: {e:?}");
         }
         if sorted {
-            assert!(it.valid() && it.key() == &key[..], "seek missed a key of a sorted block");
+            assert!(
+                it.valid() && it.key() == &key[..],
+                "seek missed a key of a sorted block"
+            );
         }
         if let Err(e) = it.seek_for_prev(key) {
             panic!("seek_for_prev to a decoded key failed: {e:?}");
@@ -110,7 +123,11 @@ fn check_decoded(payload: Bytes, order: KeyOrder, forward: &Entries) {
 /// Raw payload: decoding is either a typed error or a self-consistent block.
 fn raw(payload: &[u8], internal: bool) {
     match decode_block(payload, internal) {
-        Ok(entries) => check_decoded(Bytes::copy_from_slice(payload), order_of(internal), &entries),
+        Ok(entries) => check_decoded(
+            Bytes::copy_from_slice(payload),
+            order_of(internal),
+            &entries,
+        ),
         Err(e) => expect_corruption(&e, "decode_block"),
     }
 }
@@ -130,7 +147,11 @@ fn sorted_entries(input: &mut Input<'_>, order: KeyOrder) -> Entries {
         let key = match order {
             KeyOrder::Internal => {
                 let seq = u64::from(input.u16());
-                let kind = if input.byte() & 1 == 0 { ValueKind::Put } else { ValueKind::Delete };
+                let kind = if input.byte() & 1 == 0 {
+                    ValueKind::Put
+                } else {
+                    ValueKind::Delete
+                };
                 make_internal_key(&key, seq, kind as u8)
             }
             KeyOrder::Bytewise => key,
@@ -178,10 +199,20 @@ fn round_trip(input: &mut Input<'_>) {
     let block = Block::new(Bytes::from(payload)).unwrap_or_else(|_| Block::empty());
     let mut it = BlockIter::new(block, order);
     for (i, (key, value)) in entries.iter().enumerate() {
-        assert!(it.seek(key).is_ok() && it.valid(), "seek to entry {i} failed");
-        assert_eq!((it.key(), it.value()), (&key[..], &value[..]), "seek landed elsewhere");
+        assert!(
+            it.seek(key).is_ok() && it.valid(),
+            "seek to entry {i} failed"
+        );
+        assert_eq!(
+            (it.key(), it.value()),
+            (&key[..], &value[..]),
+            "seek landed elsewhere"
+        );
         if i > 0 {
-            assert!(it.prev().is_ok() && it.valid(), "prev from entry {i} failed");
+            assert!(
+                it.prev().is_ok() && it.valid(),
+                "prev from entry {i} failed"
+            );
             assert_eq!(it.key(), &entries[i - 1].0[..], "prev landed elsewhere");
         }
     }

@@ -58,17 +58,27 @@ fn read_log(bytes: &[u8], block_size: usize) -> Result<Vec<Vec<u8>>> {
                     batch.records.by_ref().for_each(drop);
                     let _ = batch.records.finished_cleanly();
                 }
-                assert!(reader.valid_len() <= bytes.len() as u64, "valid_len past the end");
+                assert!(
+                    reader.valid_len() <= bytes.len() as u64,
+                    "valid_len past the end"
+                );
                 records.push(record);
             }
             Ok(None) => {
                 let torn = reader.valid_len() < bytes.len() as u64;
-                assert_eq!(reader.tail_torn(), torn, "tail_torn disagrees with valid_len");
+                assert_eq!(
+                    reader.tail_torn(),
+                    torn,
+                    "tail_torn disagrees with valid_len"
+                );
                 return Ok(records);
             }
             Err(e) => {
                 expect_corruption(&e, "LogReader::read_record");
-                assert!(reader.read_record().is_err(), "a log reader error is not sticky");
+                assert!(
+                    reader.read_record().is_err(),
+                    "a log reader error is not sticky"
+                );
                 return Err(e);
             }
         }
@@ -112,9 +122,12 @@ fn round_trip(input: &mut Input<'_>) {
         let first_seq = seq;
         for _ in 0..input.byte() % 8 + 1 {
             let key = input.bytes(16).to_vec();
-            if input.byte() % 4 == 0 {
+            if input.byte().is_multiple_of(4) {
                 batch.delete(&key);
-                model.push((make_internal_key(&key, seq, ValueKind::Delete as u8), Vec::new()));
+                model.push((
+                    make_internal_key(&key, seq, ValueKind::Delete as u8),
+                    Vec::new(),
+                ));
             } else {
                 let value = input.bytes(200).to_vec();
                 batch.put(&key, &value);
@@ -145,7 +158,11 @@ fn round_trip(input: &mut Input<'_>) {
     let cut = usize::from(cut) % (full.len() + 1);
     let mut prefix = full[..cut].to_vec();
     let complete = ends.iter().filter(|&&end| end <= cut as u64).count();
-    if ends.get(complete.wrapping_sub(1)).is_some_and(|&end| end == cut as u64) || cut == 0 {
+    if ends
+        .get(complete.wrapping_sub(1))
+        .is_some_and(|&end| end == cut as u64)
+        || cut == 0
+    {
         prefix.resize(cut + zeros, 0); // a clean cut followed by unwritten (zeroed) space
     }
     match read_log(&prefix, size) {
@@ -159,7 +176,10 @@ fn round_trip(input: &mut Input<'_>) {
         // the reader cannot tell the torn write from a damaged length field and reports
         // corruption. Any other error on a prefix breaks the contract.
         Err(e) if e.to_string().contains("yet complete fragments follow") => {}
-        Err(e) => panic!("a log cut at {cut} of {} is reported corrupt: {e}", full.len()),
+        Err(e) => panic!(
+            "a log cut at {cut} of {} is reported corrupt: {e}",
+            full.len()
+        ),
     }
 }
 

@@ -35,7 +35,10 @@ pub struct ReplayedManifest {
 }
 
 fn files_of(version: &Version) -> Vec<(u32, u64)> {
-    version.all_files().map(|(level, f)| (level, f.number)).collect()
+    version
+        .all_files()
+        .map(|(level, f)| (level, f.number))
+        .collect()
 }
 
 /// Replays `bytes` as `MANIFEST-000001` onto an empty version of `max_levels` levels with the
@@ -97,7 +100,11 @@ fn single_edit(record: &[u8], max_levels: usize) {
         return;
     };
     let bytes = encode(&edit);
-    assert_eq!(VersionEdit::decode(&bytes).as_ref(), Some(&edit), "re-encoded edit differs");
+    assert_eq!(
+        VersionEdit::decode(&bytes).as_ref(),
+        Some(&edit),
+        "re-encoded edit differs"
+    );
     assert_eq!(encode(&edit), bytes, "encoding is not deterministic");
     if let Ok(version) = Version::new(max_levels).apply(&edit) {
         check_version(&version, max_levels);
@@ -137,7 +144,12 @@ fn edit(input: &mut Input<'_>) -> VersionEdit {
         next_file_number: scalar(input, 2),
         last_sequence: scalar(input, 4).map(|s| s & MAX_SEQUENCE),
         deleted_files: (0..input.byte() % 3)
-            .map(|_| (u32::from(input.byte() % 5), u64::from(input.byte() % 32) + 1))
+            .map(|_| {
+                (
+                    u32::from(input.byte() % 5),
+                    u64::from(input.byte() % 32) + 1,
+                )
+            })
             .collect(),
         new_files: (0..input.byte() % 4).map(|_| file(input)).collect(),
         tier_order: None,
@@ -163,7 +175,11 @@ fn sequence(input: &mut Input<'_>, max_levels: usize) {
     while !input.is_empty() {
         let edit = edit(input);
         let bytes = encode(&edit);
-        assert_eq!(VersionEdit::decode(&bytes).as_ref(), Some(&edit), "edit round trip");
+        assert_eq!(
+            VersionEdit::decode(&bytes).as_ref(),
+            Some(&edit),
+            "edit round trip"
+        );
         if let Err(e) = writer.add_record(&bytes) {
             panic!("writing to memory failed: {e}");
         }
@@ -176,8 +192,7 @@ fn sequence(input: &mut Input<'_>, max_levels: usize) {
                     state.log_number = edit.log_number.unwrap_or(state.log_number);
                     state.next_file_number =
                         edit.next_file_number.unwrap_or(state.next_file_number);
-                    state.last_sequence =
-                        state.last_sequence.max(edit.last_sequence.unwrap_or(0));
+                    state.last_sequence = state.last_sequence.max(edit.last_sequence.unwrap_or(0));
                     state.files = files_of(version);
                 }
                 Err(_) => model = Err(()),

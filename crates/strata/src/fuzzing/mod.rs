@@ -17,7 +17,10 @@
 //!
 //! Threading: plain functions over in-memory files; no state is shared between calls.
 
-#![allow(clippy::panic, reason = "the oracles report broken contracts by panicking")]
+#![allow(
+    clippy::panic,
+    reason = "the oracles report broken contracts by panicking"
+)]
 
 mod block;
 mod input;

@@ -72,7 +72,10 @@ pub fn scan_table(bytes: &[u8]) -> Result<ScannedTable> {
 /// Scans and checks that a table that verifies scans the same both ways.
 fn scan_and_check(bytes: &[u8], what: &str) -> Result<Entries> {
     let scanned = scan_table(bytes)?;
-    assert_eq!(scanned.forward, scanned.backward, "{what}: backward scan differs from forward");
+    assert_eq!(
+        scanned.forward, scanned.backward,
+        "{what}: backward scan differs from forward"
+    );
     Ok(scanned.forward)
 }
 
@@ -95,7 +98,11 @@ fn entries(input: &mut Input<'_>) -> Vec<Entry> {
     while !input.is_empty() && out.len() < 2048 {
         let key = input.bytes(16).to_vec();
         let seq = u64::from(input.u16()) + 1;
-        let kind = if input.byte() % 4 == 0 { ValueKind::Delete } else { ValueKind::Put };
+        let kind = if input.byte().is_multiple_of(4) {
+            ValueKind::Delete
+        } else {
+            ValueKind::Put
+        };
         let value = match kind {
             ValueKind::Put => input.bytes(64).to_vec(),
             ValueKind::Delete => Vec::new(),
@@ -123,8 +130,7 @@ fn build(entries: &[Entry], opts: TableBuilderOptions) -> Vec<u8> {
     if let Err(e) = builder.finish() {
         panic!("finishing a table failed: {e}");
     }
-    let bytes = sink.lock().clone();
-    bytes
+    sink.lock().clone()
 }
 
 /// The model's answer to `get(user_key, seq)`: the newest entry with seq <= `seq`.
@@ -160,7 +166,11 @@ fn round_trip(input: &mut Input<'_>) -> Option<(Vec<u8>, Vec<BlockHandle>)> {
                 Ok(got) => got.map(|(kind, v)| (kind, v.to_vec())),
                 Err(e) => panic!("get on a built table failed: {e}"),
             };
-            assert_eq!(got, model_get(&entries, key, probe), "get({key:?}, {probe}) is wrong");
+            assert_eq!(
+                got,
+                model_get(&entries, key, probe),
+                "get({key:?}, {probe}) is wrong"
+            );
         }
     }
     Some((bytes, block_handles(&table)))
@@ -208,7 +218,9 @@ fn fix_checksums(bytes: &mut [u8], handles: &[BlockHandle]) {
 
 /// A built table with bytes overwritten and checksums fixed: a typed error or a clean scan.
 fn mutated(input: &mut Input<'_>) {
-    let edits: Vec<(u16, u8)> = (0..input.byte() % 8 + 1).map(|_| (input.u16(), input.byte())).collect();
+    let edits: Vec<(u16, u8)> = (0..input.byte() % 8 + 1)
+        .map(|_| (input.u16(), input.byte()))
+        .collect();
     let Some((mut bytes, handles)) = round_trip(input) else {
         return;
     };
