@@ -36,6 +36,9 @@ mod db;
 mod error;
 pub mod filename;
 pub mod fs;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod iter;
 pub mod key;
 mod memtable;

@@ -7,7 +7,7 @@
 //! exit status is 1 if any command failed (or the close did), else 0 — except that `quit` exits 0
 //! as the spec's table says, unless closing fails.
 
-pub mod command;
+pub use strata_cli::command;
 pub mod render;
 pub mod session;
 

@@ -8,6 +8,8 @@ mod background;
 mod flush;
 mod open;
 mod read;
+#[cfg(feature = "fuzzing")]
+pub(crate) use open::replay_wal;
 pub(crate) use read::{bounds_empty, prefix_bounds, to_bytes_bound};
 pub(crate) mod state;
 mod stats;

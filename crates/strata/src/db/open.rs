@@ -191,7 +191,12 @@ pub(crate) fn open(dir: &Path, opts: Options, fs: Arc<dyn FileSystem>) -> Result
 }
 
 /// Replays one WAL into `mem`; returns the largest seq seen (0 if none).
-fn replay_wal(fs: &dyn FileSystem, dir: &Path, number: u64, mem: &MemTable) -> Result<u64> {
+pub(crate) fn replay_wal(
+    fs: &dyn FileSystem,
+    dir: &Path,
+    number: u64,
+    mem: &MemTable,
+) -> Result<u64> {
     let path = filename::wal_path(dir, number);
     let mut reader = LogReader::open(fs, &path)?;
     let mut max_seq = 0;

@@ -22,12 +22,13 @@
 // the db's stats; narrow or drop this once they are wired.
 #![allow(dead_code, unused_imports)]
 
-mod block;
+// `pub(crate)` only so that `crate::fuzzing` can reach the block codec.
+pub(crate) mod block;
 mod builder;
-mod compress;
+pub(crate) mod compress;
 mod filter;
 mod footer;
-mod format;
+pub(crate) mod format;
 mod iter;
 mod properties;
 mod reader;

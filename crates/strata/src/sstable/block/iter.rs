@@ -150,6 +150,11 @@ impl<B: Borrow<Block>> BlockIter<B> {
         let end = self.block.borrow().restarts_offset();
         self.current = at;
         if at >= end {
+            // Every restart point is an entry start; one never reached lies inside an entry
+            // (which a backward scan, starting from it, would trip over).
+            if self.restart_index + 1 < self.block.borrow().num_restarts() {
+                return self.fail(at, "restart point inside the last entry");
+            }
             self.invalidate();
             return Ok(());
         }
