@@ -94,6 +94,9 @@ impl DbInner {
             if matches!(result, Err(Error::Closed)) {
                 return;
             }
+            // The task held the last references to its inputs besides the obsolete list.
+            drop(task);
+            self.purge_obsolete_files();
         }
     }
 }

@@ -291,11 +291,16 @@ impl Db {
             }
             versions.manual_compaction = true;
         }
-        let version = Arc::clone(&inner.current().version);
-        let result = match compaction::full_compaction_task(&version, &inner.opts) {
-            Some(task) => inner.run_compaction(&task),
+        let task = {
+            let version = Arc::clone(&inner.current().version);
+            compaction::full_compaction_task(&version, &inner.opts)
+        };
+        let result = match &task {
+            Some(task) => inner.run_compaction(task),
             None => Ok(()),
         };
+        // The task's references to the inputs must go before the purge can delete them.
+        drop(task);
         {
             let mut versions = inner.versions.lock();
             versions.manual_compaction = false;
