@@ -53,8 +53,8 @@ impl Version {
     /// A description of the first rule the edit breaks; `self` is unchanged either way.
     pub fn apply(&self, edit: &VersionEdit) -> std::result::Result<Version, String> {
         let mut next = self.clone();
-        next.remove_files(&edit.deleted_files)?;
-        next.add_files(&edit.new_files)?;
+        let removed = next.remove_files(&edit.deleted_files)?;
+        next.add_files(&edit.new_files, &removed)?;
         if let Some(order) = &edit.tier_order {
             next.reorder_runs(order)?;
         }
@@ -160,7 +160,12 @@ impl Version {
             .map_or(&[], |run| &run.files)
     }
 
-    fn remove_files(&mut self, deleted: &[(u32, u64)]) -> std::result::Result<(), String> {
+    /// Removes the files; returns them by number.
+    fn remove_files(
+        &mut self,
+        deleted: &[(u32, u64)],
+    ) -> std::result::Result<HashMap<u64, Arc<FileMeta>>, String> {
+        let mut removed = HashMap::new();
         let mut by_level: HashMap<u32, HashSet<u64>> = HashMap::new();
         for &(level, number) in deleted {
             if !by_level.entry(level).or_default().insert(number) {
@@ -186,12 +191,26 @@ impl Version {
                 let missing: HashSet<u64> = numbers.difference(&live).copied().collect();
                 return Err(absent(level, &missing));
             }
-            files.retain(|f| !numbers.contains(&f.number));
+            files.retain(|f| {
+                let keep = !numbers.contains(&f.number);
+                if !keep {
+                    removed.insert(f.number, Arc::clone(f));
+                }
+                keep
+            });
         }
-        Ok(())
+        Ok(removed)
     }
 
-    fn add_files(&mut self, added: &[(u32, FileMeta)]) -> std::result::Result<(), String> {
+    /// Adds the files. A file this edit also removed (a trivial move) keeps its `Arc`: the
+    /// `Arc` is the file's identity for deletion (the database deletes a table once the
+    /// obsolete list holds its last reference), so a moved file must not get a second one
+    /// that a reader of an older version would not be counted in.
+    fn add_files(
+        &mut self,
+        added: &[(u32, FileMeta)],
+        removed: &HashMap<u64, Arc<FileMeta>>,
+    ) -> std::result::Result<(), String> {
         if added.is_empty() {
             return Ok(());
         }
@@ -208,7 +227,10 @@ impl Version {
                     file.number
                 ));
             }
-            let file = Arc::new(file.clone());
+            let file = match removed.get(&file.number) {
+                Some(moved) => Arc::clone(moved),
+                None => Arc::new(file.clone()),
+            };
             if *level == 0 {
                 self.l0.push(file);
                 touched_l0 = true;

@@ -417,3 +417,30 @@ fn replay_of_tiered_edits_reproduces_the_tier_order() {
         assert_eq!(files(&snap), files(&model));
     }
 }
+
+/// A trivially moved file keeps its `Arc`: the database deletes a table when the obsolete
+/// list holds its last reference, so a second `Arc` for a moved file would let a later
+/// compaction delete it while a reader of the version before the move still reads it.
+#[test]
+fn a_moved_file_keeps_its_identity() {
+    let v = Version::new(3)
+        .apply(&add(vec![(0, test_file(7, b"a", b"c", (1, 5)))]))
+        .unwrap();
+    let before = std::sync::Arc::clone(&v.files_at(0)[0]);
+    let moved = v
+        .apply(&VersionEdit {
+            deleted_files: vec![(0, 7)],
+            new_files: vec![(2, test_file(7, b"a", b"c", (1, 5)))],
+            ..VersionEdit::default()
+        })
+        .unwrap();
+    assert!(numbers(&moved, 0).is_empty());
+    assert!(std::sync::Arc::ptr_eq(&before, &moved.files_at(2)[0]));
+    // The old version, the new one and `before`: three holders of one identity.
+    assert_eq!(std::sync::Arc::strong_count(&before), 3);
+    // A file that is only added is a new identity.
+    let added = moved
+        .apply(&add(vec![(1, test_file(8, b"x", b"y", (6, 6)))]))
+        .unwrap();
+    assert_eq!(std::sync::Arc::strong_count(&added.files_at(1)[0]), 1);
+}
