@@ -62,6 +62,8 @@ impl WriteBatch {
     pub fn put(&mut self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
         let (key, value) = (key.as_ref(), value.as_ref());
         if self.check(key, Some(value)) {
+            // Kind, seq placeholder and two length varints: one allocation per put.
+            self.rep.reserve(1 + 1 + 2 * 5 + key.len() + value.len());
             self.rep.push(ValueKind::Put as u8);
             put_varint(&mut self.rep, 0);
             put_length_prefixed(&mut self.rep, key);
@@ -74,6 +76,7 @@ impl WriteBatch {
     pub fn delete(&mut self, key: impl AsRef<[u8]>) {
         let key = key.as_ref();
         if self.check(key, None) {
+            self.rep.reserve(1 + 1 + 5 + key.len());
             self.rep.push(ValueKind::Delete as u8);
             put_varint(&mut self.rep, 0);
             put_length_prefixed(&mut self.rep, key);

@@ -133,7 +133,7 @@ pub(crate) fn open(dir: &Path, opts: Options, fs: Arc<dyn FileSystem>) -> Result
     // Replay the live WALs, one memtable each, oldest first.
     let mut recovered: Vec<Arc<MemTable>> = Vec::new();
     for &number in listing.wals.iter().filter(|&&n| n >= log_number) {
-        let mem = Arc::new(MemTable::new(number));
+        let mem = Arc::new(MemTable::with_size_hint(number, opts.memtable_size)?);
         last_seq = last_seq.max(replay_wal(fs.as_ref(), dir, number, &mem)?);
         recovered.push(mem);
     }
@@ -168,7 +168,7 @@ pub(crate) fn open(dir: &Path, opts: Options, fs: Arc<dyn FileSystem>) -> Result
         block_cache,
     );
     let sv = SuperVersion {
-        mem: Arc::new(MemTable::new(wal_number)),
+        mem: Arc::new(MemTable::with_size_hint(wal_number, opts.memtable_size)?),
         imms: recovered,
         version: Arc::new(version),
     };
@@ -221,7 +221,7 @@ pub(crate) fn replay_wal(
             return Err(bad());
         }
         for (i, rec) in decoded.into_iter().enumerate() {
-            mem.add(record.first_seq + i as u64, rec.kind, rec.key, rec.value);
+            mem.add(record.first_seq + i as u64, rec.kind, rec.key, rec.value)?;
         }
         max_seq = max_seq.max(last);
     }

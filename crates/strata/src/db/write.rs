@@ -210,13 +210,26 @@ impl DbInner {
         let mut seq = first_seq;
         let mut bytes = 0u64;
         let mut writes = 0u64;
-        for batch in accepted() {
+        let mut failed = None;
+        'insert: for batch in accepted() {
             for rec in batch.records() {
-                sv.mem.add(seq, rec.kind, rec.key, rec.value);
+                if let Err(e) = sv.mem.add(seq, rec.kind, rec.key, rec.value) {
+                    failed = Some(e);
+                    break 'insert;
+                }
                 bytes += (rec.key.len() + rec.value.len()) as u64;
                 seq += 1;
             }
             writes += 1;
+        }
+        if let Some(e) = failed {
+            // The arena could not grow. The group is in the WAL but not visible: refuse it
+            // and every later write; a reopen replays it.
+            self.poison(&e);
+            for r in results.iter_mut().filter(|r| r.is_ok()) {
+                *r = Err(e.duplicate());
+            }
+            return results;
         }
         debug_assert_eq!(seq, last_seq + 1);
         // 3. Publish: the whole group becomes visible at once. The read points learn
@@ -309,6 +322,9 @@ impl DbInner {
 
     fn freeze_locked(&self, wal: &mut crate::db::state::WalState) -> Result<u64> {
         let number = self.new_file_number();
+        // The next memtable's arena is allocated here, outside the super-version lock that
+        // readers take.
+        let next_mem = Arc::new(MemTable::with_size_hint(number, self.opts.memtable_size)?);
         let new_writer = if self.opts.enable_wal {
             // Durable order: the new WAL exists and the directory entry is durable before it
             // takes writes; the old WAL is synced so `sync()` need only cover the live one.
@@ -332,7 +348,7 @@ impl DbInner {
             imms.push(Arc::clone(&cur.mem));
             imms.extend(cur.imms.iter().cloned());
             *guard = Arc::new(SuperVersion {
-                mem: Arc::new(MemTable::new(number)),
+                mem: next_mem,
                 imms,
                 version: Arc::clone(&cur.version),
             });

@@ -1,58 +1,73 @@
-//! The memtable: a lock-free concurrent skiplist of internal entries.
+//! The memtable: a skiplist of internal entries in an arena, one writer, lock-free readers.
 //!
-//! Entries are keyed by encoded internal key (`user_key ++ trailer(seq, kind)`, see
-//! [`crate::key`]) in a crossbeam [`SkipMap`], so every version of a key is its own entry and
-//! the newest version of a user key sorts first. Key and value of one record share one
-//! allocation; both are `Bytes` slices of it, so readers hand values out without copying.
+//! Every version of a key is its own entry, ordered by internal key (user key ascending,
+//! newest version first; see [`crate::key`]). Entries live in the arena skiplist of
+//! `skiplist.rs`: one node per record with key and value inline, in a few large chunks that
+//! are returned to the operating system when the memtable is dropped. The memtable charges
+//! what its nodes take in the arena, so `memtable_size` bounds its real memory.
 //!
-//! Threading: `add` may run on any number of threads at once and races freely with readers
-//! (`get`, cursors); nothing blocks. Which concurrent insertions a reader sees is unspecified:
-//! the database makes a record visible by publishing its seq only after `add` returned, and
-//! readers filter by seq, so a reader's snapshot is always complete.
+//! Reads copy out what they return: `get` copies the value into a fresh `Bytes`, cursors copy
+//! the current key and value into their own buffers, so nothing a caller holds pins the
+//! arena.
+//!
+//! Threading: `add` may be called from any thread; calls are serialized by the writer mutex
+//! (the database calls it from the commit leader only, so the mutex is uncontended). Readers
+//! (`get`, cursors) never block and race freely with `add`. Which concurrent insertions a
+//! reader sees is unspecified: the database makes a record visible by publishing its seq only
+//! after `add` returned, and readers filter by seq, so a reader's snapshot is always complete.
 //!
 //! Invariants: internal keys are unique (the database never reuses a seq); `approximate_size`,
-//! `max_seq` and `first_seq` only grow; entries are never removed.
+//! `len`, `max_seq` only grow and `first_seq` only shrinks; entries are never removed.
 
+mod arena;
 mod iter;
-mod key;
+mod skiplist;
 
-use std::ops::Bound;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use bytes::Bytes;
-use crossbeam_skiplist::SkipMap;
+use parking_lot::Mutex;
 
-use crate::key::{KIND_SEEK, MAX_SEQUENCE, SeqNum, TRAILER_LEN, ValueKind};
+use crate::error::Result;
+use crate::key::{KIND_SEEK, MAX_SEQUENCE, SeqNum, ValueKind};
 
 pub use iter::MemTableIterator;
-use key::{KeyView, LookupKey, MemKey};
-
-/// Bytes charged per entry on top of its encoded internal key and value: roughly what the
-/// entry costs in an SST block (length varints, restart share) rather than the skiplist node,
-/// so a memtable of `memtable_size` flushes to an SST of about that size.
-pub const ENTRY_OVERHEAD: usize = 16;
+use skiplist::{SkipList, Writer};
 
 /// A memtable.
 pub struct MemTable {
     id: u64,
-    map: SkipMap<MemKey, Bytes>,
+    list: SkipList,
+    writer: Mutex<Writer>,
     size: AtomicUsize,
+    len: AtomicUsize,
     max_seq: AtomicU64,
     /// `u64::MAX` while empty.
     min_seq: AtomicU64,
 }
 
 impl MemTable {
-    /// An empty memtable whose WAL has number `id`.
-    pub fn new(id: u64) -> MemTable {
-        MemTable {
+    /// An empty memtable whose WAL has number `id`, sized for about `size_hint` bytes (the
+    /// first arena chunk; it grows past the hint as needed).
+    pub fn with_size_hint(id: u64, size_hint: usize) -> Result<MemTable> {
+        let (list, writer) = SkipList::new(size_hint, id.wrapping_mul(0x9E37_79B9_7F4A_7C15))?;
+        Ok(MemTable {
             id,
-            map: SkipMap::new(),
+            list,
+            writer: Mutex::new(writer),
             size: AtomicUsize::new(0),
+            len: AtomicUsize::new(0),
             max_seq: AtomicU64::new(0),
             min_seq: AtomicU64::new(u64::MAX),
-        }
+        })
+    }
+
+    /// An empty memtable with a small first chunk (tests and tools).
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub fn new(id: u64) -> MemTable {
+        #[allow(clippy::unwrap_used, reason = "64 KiB allocation in tests and fuzzing")]
+        MemTable::with_size_hint(id, 0).unwrap()
     }
 
     /// The number of this memtable's WAL (also its identity).
@@ -60,49 +75,55 @@ impl MemTable {
         self.id
     }
 
-    /// Inserts one record. Lock-free; safe to call from several threads at once and while
-    /// readers run. `(key, seq)` must be new to this memtable (seqs are never reused).
-    pub fn add(&self, seq: SeqNum, kind: ValueKind, key: &[u8], value: &[u8]) {
+    /// Inserts one record. Safe to call from several threads at once (they serialize on the
+    /// writer mutex) and while readers run. `(key, seq)` must be new to this memtable (seqs
+    /// are never reused). Fails only when the arena cannot grow (allocation failure, or a
+    /// memtable past 32 GiB).
+    pub fn add(&self, seq: SeqNum, kind: ValueKind, key: &[u8], value: &[u8]) -> Result<()> {
         debug_assert!(seq <= MAX_SEQUENCE, "seq {seq} above MAX_SEQUENCE");
-        let key_len = key.len() + TRAILER_LEN;
-        let mut buf = Vec::with_capacity(key_len + value.len());
-        crate::key::append_internal_key(&mut buf, key, seq, kind as u8);
-        buf.extend_from_slice(value);
-        let record = Bytes::from(buf);
-        let internal_key = MemKey(record.slice(..key_len));
-        let value = record.slice(key_len..);
-        let charge = key_len + value.len() + ENTRY_OVERHEAD;
-        self.map.insert(internal_key, value);
-        self.size.fetch_add(charge, Ordering::Relaxed);
+        let trailer = crate::key::pack_trailer(seq, kind as u8);
+        let mut writer = self.writer.lock();
+        self.list.insert(&mut writer, key, trailer, value)?;
+        self.size.store(writer.allocated_bytes(), Ordering::Relaxed);
+        drop(writer);
+        self.len.fetch_add(1, Ordering::Relaxed);
         self.max_seq.fetch_max(seq, Ordering::Relaxed);
         self.min_seq.fetch_min(seq, Ordering::Relaxed);
+        Ok(())
     }
 
     /// The newest version of `user_key` with seq <= `seq`: its kind and value (empty for a
-    /// tombstone). Allocates nothing; the value shares the memtable's storage.
+    /// tombstone), the value copied out of the arena.
     pub fn get(&self, user_key: &[u8], seq: SeqNum) -> Option<(ValueKind, Bytes)> {
         let seq = seq.min(MAX_SEQUENCE);
-        let target = LookupKey::new(user_key, crate::key::pack_trailer(seq, KIND_SEEK));
-        let target: &dyn KeyView = &target;
-        let entry = self.map.lower_bound(Bound::Included(target))?;
-        let found = entry.key();
-        if found.user_key() != user_key {
+        let addr = self
+            .list
+            .seek_ge(user_key, crate::key::pack_trailer(seq, KIND_SEEK));
+        let node = self.list.entry(addr)?;
+        if !node.has_user_key(user_key) {
             return None;
         }
-        let kind = ValueKind::from_u8((found.trailer() & 0xFF) as u8);
+        let kind = ValueKind::from_u8((node.trailer() & 0xFF) as u8);
         debug_assert!(kind.is_some(), "memtable holds only real kinds");
-        Some((kind?, entry.value().clone()))
+        let value = if node.value_len() == 0 {
+            Bytes::new()
+        } else {
+            let mut v = Vec::with_capacity(node.value_len());
+            node.copy_value(&mut v);
+            Bytes::from(v)
+        };
+        Some((kind?, value))
     }
 
-    /// Approximate bytes used: sum of internal key + value + [`ENTRY_OVERHEAD`] per entry,
-    /// tombstones included.
+    /// Bytes of arena its entries take (nodes with their keys and values, tombstones
+    /// included); what the memtable costs in memory, up to the unfilled tail of its last chunk.
     pub fn approximate_size(&self) -> usize {
         self.size.load(Ordering::Relaxed)
     }
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.len.load(Ordering::Relaxed)
     }
 
     /// Whether it has no entries.

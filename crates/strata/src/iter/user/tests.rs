@@ -67,7 +67,7 @@ fn build_inner(rng: &mut StdRng, records: &[Record]) -> (BoxedIterator, Arc<MemT
             } else {
                 ValueKind::Delete
             };
-            mem.add(record.1, kind, &record.0, &record.3);
+            mem.add(record.1, kind, &record.0, &record.3).unwrap();
         } else {
             sources[source].push(record.clone());
         }
@@ -366,7 +366,9 @@ fn scan_throughput() {
         let value = [b'x'; 100];
         let seq = i as u64 + 1;
         match i % 4 {
-            3 => mem.add(seq, ValueKind::Put, key.as_bytes(), &value),
+            3 => mem
+                .add(seq, ValueKind::Put, key.as_bytes(), &value)
+                .unwrap(),
             s => sources[s].push((
                 crate::key::make_internal_key(key.as_bytes(), seq, 1),
                 value.to_vec(),

@@ -1,0 +1,504 @@
+//! The memtable's skiplist: internal entries in arena nodes, one writer, any number of readers.
+//!
+//! Written for the memtable rather than taken from a crate because it is the write path's
+//! core and the arena is the point: one node per record holds the record's key and value
+//! inline, so a record costs its bytes plus ~3-4 words, in memory that is returned whole when
+//! the memtable is dropped (see `arena.rs`). The design follows LevelDB's and RocksDB's
+//! single-writer skiplists (branching factor 4, height at most 12).
+//!
+//! Node layout, in 64-bit words from the node's address:
+//!
+//! ```text
+//! 0            meta: value_len (bits 0..32) | key_len (bits 32..48) | height (bits 48..56)
+//! 1            trailer: (seq << 8) | kind, as in an encoded internal key
+//! 2 .. 2+h     next links, one per level (0 = null)
+//! then         the user key, 8 bytes per word, big-endian, zero-padded
+//! then         the value, 8 bytes per word, little-endian, zero-padded
+//! ```
+//!
+//! Keys are stored big-endian so that comparing words as integers compares bytes in order; the
+//! zero padding sorts below any real byte, and equal padded words fall back to the lengths, so
+//! word order is exactly `memcmp` order (see `compare_user_key`).
+//!
+//! Order: user key ascending, then trailer descending (newest version first), as
+//! [`crate::key::compare_internal_keys`].
+//!
+//! Threading: `insert` needs the writer's state by `&mut` (the memtable keeps it behind a
+//! mutex); readers search and walk concurrently with it. The writer fills a node with
+//! `Relaxed` stores, sets the node's own links, then splices it in bottom-up, each splice a
+//! `Release` store; readers load links with `Acquire`, so a node a reader reaches is complete.
+//! A reader may miss a node being spliced in at the moment (the database never needs such
+//! nodes: they are above every reader's sequence number).
+//!
+//! Invariants: internal keys are unique (the caller never reuses a seq); every level's list is
+//! strictly ascending; a node's links at level `l` exist iff `l < height`; `max_height` only
+//! grows.
+
+use std::cmp::Ordering;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering as Mem};
+
+use super::arena::{Arena, Cursor, NULL, WORD};
+use crate::error::Result;
+
+/// The tallest node.
+pub(super) const MAX_HEIGHT: usize = 12;
+/// Words before the links.
+const HEADER_WORDS: usize = 2;
+
+/// The writer's state: the arena cursor and the height generator.
+#[derive(Debug)]
+pub(super) struct Writer {
+    cursor: Cursor,
+    rng: u64,
+}
+
+impl Writer {
+    /// Bytes of arena handed out to nodes.
+    pub(super) fn allocated_bytes(&self) -> usize {
+        self.cursor.allocated_words * WORD
+    }
+
+    /// A height with P(h >= k) = 4^-(k-1), capped at [`MAX_HEIGHT`].
+    fn random_height(&mut self) -> usize {
+        // xorshift64*: any fixed odd seed is fine, only the distribution matters.
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        let r = self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        // Two bits per level: a level is added with probability 1/4.
+        let zero_pairs = (r.trailing_zeros() / 2) as usize;
+        (1 + zero_pairs).min(MAX_HEIGHT)
+    }
+}
+
+/// The list.
+pub(super) struct SkipList {
+    arena: Arena,
+    head: u64,
+    max_height: AtomicUsize,
+}
+
+/// A node seen by a reader.
+#[derive(Clone, Copy)]
+pub(super) struct Node<'a> {
+    words: &'a [AtomicU64],
+}
+
+#[inline]
+fn words_for(bytes: usize) -> usize {
+    bytes.div_ceil(WORD)
+}
+
+impl<'a> Node<'a> {
+    #[inline]
+    fn word(&self, i: usize) -> u64 {
+        self.words.get(i).map_or(0, |w| w.load(Mem::Relaxed))
+    }
+    #[inline]
+    fn meta(&self) -> u64 {
+        self.word(0)
+    }
+    #[inline]
+    fn height(&self) -> usize {
+        ((self.meta() >> 48) & 0xFF) as usize
+    }
+    /// Length of the user key in bytes.
+    #[inline]
+    pub(super) fn key_len(&self) -> usize {
+        ((self.meta() >> 32) & 0xFFFF) as usize
+    }
+    /// Length of the value in bytes.
+    #[inline]
+    pub(super) fn value_len(&self) -> usize {
+        (self.meta() & 0xFFFF_FFFF) as usize
+    }
+    /// The trailer `(seq << 8) | kind`.
+    #[inline]
+    pub(super) fn trailer(&self) -> u64 {
+        self.word(1)
+    }
+    /// The successor at `level` (null past the node's height).
+    #[inline]
+    fn next(&self, level: usize) -> u64 {
+        self.words
+            .get(HEADER_WORDS + level)
+            .map_or(NULL, |w| w.load(Mem::Acquire))
+    }
+    #[inline]
+    fn key_start(&self) -> usize {
+        HEADER_WORDS + self.height()
+    }
+
+    /// Compares this node's user key with `key`, bytewise.
+    #[inline]
+    fn compare_user_key(&self, key: &[u8]) -> Ordering {
+        let meta = self.meta();
+        let len = ((meta >> 32) & 0xFFFF) as usize;
+        let start = HEADER_WORDS + ((meta >> 48) & 0xFF) as usize;
+        let ours = self.words.get(start..start + words_for(len)).unwrap_or(&[]);
+        let mut chunks = key.chunks(WORD);
+        for word in ours {
+            let Some(chunk) = chunks.next() else {
+                // `key` ended: ours is longer and equal so far.
+                return Ordering::Greater;
+            };
+            match word.load(Mem::Relaxed).cmp(&be_word(chunk)) {
+                Ordering::Equal => {}
+                unequal => return unequal,
+            }
+        }
+        len.cmp(&key.len())
+    }
+
+    /// Compares this node with the internal key `(user_key, trailer)`.
+    #[inline]
+    pub(super) fn compare(&self, user_key: &[u8], trailer: u64) -> Ordering {
+        self.compare_user_key(user_key)
+            .then_with(|| trailer.cmp(&self.trailer()))
+    }
+
+    /// Whether this node's user key is `key`.
+    #[inline]
+    pub(super) fn has_user_key(&self, key: &[u8]) -> bool {
+        self.key_len() == key.len() && self.compare_user_key(key) == Ordering::Equal
+    }
+
+    /// Appends the user key to `out`.
+    pub(super) fn copy_user_key(&self, out: &mut Vec<u8>) {
+        let len = self.key_len();
+        let start = self.key_start();
+        copy_words(out, len, |i| self.word(start + i).to_be_bytes());
+    }
+
+    /// Appends the value to `out`.
+    pub(super) fn copy_value(&self, out: &mut Vec<u8>) {
+        let len = self.value_len();
+        let start = self.key_start() + words_for(self.key_len());
+        copy_words(out, len, |i| self.word(start + i).to_le_bytes());
+    }
+}
+
+/// Appends `len` bytes made of the words `word(0..)`.
+#[inline]
+fn copy_words(out: &mut Vec<u8>, len: usize, word: impl Fn(usize) -> [u8; WORD]) {
+    out.reserve(len);
+    let full = len / WORD;
+    for i in 0..full {
+        out.extend_from_slice(&word(i));
+    }
+    let rest = len % WORD;
+    if rest > 0 {
+        out.extend_from_slice(word(full).get(..rest).unwrap_or(&[]));
+    }
+}
+
+/// Up to 8 bytes zero-padded on the right.
+#[inline]
+fn padded(chunk: &[u8]) -> [u8; WORD] {
+    let mut out = [0u8; WORD];
+    out.iter_mut().zip(chunk).for_each(|(dst, src)| *dst = *src);
+    out
+}
+
+/// Up to 8 bytes as a big-endian word, zero-padded on the right.
+#[inline]
+fn be_word(chunk: &[u8]) -> u64 {
+    match <[u8; WORD]>::try_from(chunk) {
+        Ok(full) => u64::from_be_bytes(full),
+        Err(_) => u64::from_be_bytes(padded(chunk)),
+    }
+}
+
+/// Up to 8 bytes as a little-endian word, zero-padded.
+#[inline]
+fn le_word(chunk: &[u8]) -> u64 {
+    u64::from_le_bytes(padded(chunk))
+}
+
+impl SkipList {
+    /// An empty list sized for about `size_hint` bytes, and its writer.
+    pub(super) fn new(size_hint: usize, seed: u64) -> Result<(SkipList, Writer)> {
+        let (arena, mut cursor) = Arena::new(size_hint)?;
+        let head = arena.alloc(&mut cursor, HEADER_WORDS + MAX_HEIGHT)?;
+        if let Some(meta) = arena.words(head).first() {
+            meta.store((MAX_HEIGHT as u64) << 48, Mem::Relaxed);
+        }
+        let list = SkipList {
+            arena,
+            head,
+            max_height: AtomicUsize::new(1),
+        };
+        let writer = Writer {
+            cursor,
+            rng: seed | 1,
+        };
+        Ok((list, writer))
+    }
+
+    #[inline]
+    fn node(&self, addr: u64) -> Node<'_> {
+        Node {
+            words: self.arena.words(addr),
+        }
+    }
+
+    /// The node at `addr`, `None` for the null address and the head.
+    #[inline]
+    pub(super) fn entry(&self, addr: u64) -> Option<Node<'_>> {
+        (addr != NULL && addr != self.head).then(|| self.node(addr))
+    }
+
+    /// The first node of the list (null if empty).
+    #[inline]
+    pub(super) fn first(&self) -> u64 {
+        self.node(self.head).next(0)
+    }
+
+    /// The successor of `addr` at level 0.
+    #[inline]
+    pub(super) fn next(&self, addr: u64) -> u64 {
+        self.node(addr).next(0)
+    }
+
+    /// Walks down from the head, moving right while `before(node)` holds. Returns the last
+    /// node for which it held (the head if none), and at each level that node is recorded in
+    /// `prev` when given.
+    #[inline]
+    fn descend(
+        &self,
+        mut before: impl FnMut(Node<'_>) -> bool,
+        mut prev: Option<&mut [u64; MAX_HEIGHT]>,
+    ) -> u64 {
+        let mut x = self.head;
+        let mut level = self.max_height.load(Mem::Relaxed).clamp(1, MAX_HEIGHT) - 1;
+        loop {
+            let next = self.node(x).next(level);
+            if next != NULL && before(self.node(next)) {
+                x = next;
+                continue;
+            }
+            if let Some(p) = prev.as_deref_mut()
+                && let Some(slot) = p.get_mut(level)
+            {
+                *slot = x;
+            }
+            if level == 0 {
+                return x;
+            }
+            level -= 1;
+        }
+    }
+
+    /// The first node >= `(user_key, trailer)`, or null.
+    pub(super) fn seek_ge(&self, user_key: &[u8], trailer: u64) -> u64 {
+        let x = self.descend(|n| n.compare(user_key, trailer) == Ordering::Less, None);
+        self.next(x)
+    }
+
+    /// The last node <= `(user_key, trailer)`, or null.
+    pub(super) fn seek_le(&self, user_key: &[u8], trailer: u64) -> u64 {
+        let x = self.descend(|n| n.compare(user_key, trailer) != Ordering::Greater, None);
+        if x == self.head { NULL } else { x }
+    }
+
+    /// The last node < `(user_key, trailer)`, or null.
+    pub(super) fn seek_lt(&self, user_key: &[u8], trailer: u64) -> u64 {
+        let x = self.descend(|n| n.compare(user_key, trailer) == Ordering::Less, None);
+        if x == self.head { NULL } else { x }
+    }
+
+    /// The last node, or null.
+    pub(super) fn last(&self) -> u64 {
+        let x = self.descend(|_| true, None);
+        if x == self.head { NULL } else { x }
+    }
+
+    /// Inserts a new entry. `(user_key, trailer)` must not be in the list. Returns the bytes
+    /// of arena the node took.
+    pub(super) fn insert(
+        &self,
+        w: &mut Writer,
+        user_key: &[u8],
+        trailer: u64,
+        value: &[u8],
+    ) -> Result<usize> {
+        debug_assert!(user_key.len() <= 0xFFFF, "user keys fit 16 bits");
+        debug_assert!(value.len() <= u32::MAX as usize, "values fit 32 bits");
+        let mut prev = [self.head; MAX_HEIGHT];
+        self.descend(
+            |n| n.compare(user_key, trailer) == Ordering::Less,
+            Some(&mut prev),
+        );
+        let height = w.random_height();
+        let key_words = words_for(user_key.len());
+        let n = HEADER_WORDS + height + key_words + words_for(value.len());
+        let addr = self.arena.alloc(&mut w.cursor, n)?;
+        let words = self.arena.words(addr);
+        let store = |i: usize, v: u64| {
+            if let Some(word) = words.get(i) {
+                word.store(v, Mem::Relaxed);
+            }
+        };
+        store(
+            0,
+            value.len() as u64 | (user_key.len() as u64) << 32 | (height as u64) << 48,
+        );
+        store(1, trailer);
+        let key_start = HEADER_WORDS + height;
+        for (i, chunk) in user_key.chunks(WORD).enumerate() {
+            store(key_start + i, be_word(chunk));
+        }
+        let value_start = key_start + key_words;
+        for (i, chunk) in value.chunks(WORD).enumerate() {
+            store(value_start + i, le_word(chunk));
+        }
+        // Raising the height first is safe: a reader that sees it finds null or this node
+        // at the new levels of the head.
+        if height > self.max_height.load(Mem::Relaxed) {
+            self.max_height.store(height, Mem::Relaxed);
+        }
+        for (level, &p) in prev.iter().enumerate().take(height) {
+            let pred = self.node(p);
+            debug_assert!(
+                level < pred.height(),
+                "predecessor at level {level} too short"
+            );
+            let succ = pred.next(level);
+            store(HEADER_WORDS + level, succ);
+            // Publish: the node's words (Relaxed above) happen-before this Release store.
+            if let Some(link) = pred.words.get(HEADER_WORDS + level) {
+                link.store(addr, Mem::Release);
+            }
+        }
+        Ok(n * WORD)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn user_key_of(list: &SkipList, addr: u64) -> Vec<u8> {
+        let mut k = Vec::new();
+        list.entry(addr).unwrap().copy_user_key(&mut k);
+        k
+    }
+
+    #[test]
+    fn word_order_is_bytewise_order() {
+        let keys: Vec<&[u8]> = vec![
+            b"",
+            b"\0",
+            b"\0\0",
+            b"a",
+            b"a\0",
+            b"a\0\x01",
+            b"a\x01",
+            b"abcdefgh",
+            b"abcdefgh\0",
+            b"abcdefghi",
+            b"abcdefgi",
+            b"\xff",
+            b"\xff\xff\xff\xff\xff\xff\xff\xff\xff",
+        ];
+        let (list, mut w) = SkipList::new(0, 7).unwrap();
+        for (i, k) in keys.iter().enumerate() {
+            list.insert(&mut w, k, i as u64, k).unwrap();
+        }
+        for a in &keys {
+            let addr = list.seek_ge(a, u64::MAX);
+            let node = list.entry(addr).unwrap();
+            for b in &keys {
+                // Node `a` against key `b` must agree with slice order.
+                let _ = node;
+                let na = list.entry(list.seek_ge(a, u64::MAX)).unwrap();
+                assert_eq!(na.compare_user_key(b), a.cmp(b), "{a:?} vs {b:?}");
+            }
+            let mut v = Vec::new();
+            node.copy_value(&mut v);
+            assert_eq!(&v[..], *a);
+            assert_eq!(user_key_of(&list, addr), *a);
+        }
+        // Ascending walk.
+        let mut walked = Vec::new();
+        let mut x = list.first();
+        while x != NULL {
+            walked.push(user_key_of(&list, x));
+            x = list.next(x);
+        }
+        let mut sorted: Vec<Vec<u8>> = keys.iter().map(|k| k.to_vec()).collect();
+        sorted.sort();
+        assert_eq!(walked, sorted);
+        assert_eq!(user_key_of(&list, list.last()), sorted[sorted.len() - 1]);
+    }
+
+    #[test]
+    fn random_keys_compare_and_walk_like_slices() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        let alphabet = [0u8, 1, b'a', 0x7f, 0x80, 0xff];
+        let key = |rng: &mut rand::rngs::StdRng| -> Vec<u8> {
+            let len = rng.random_range(0..20);
+            (0..len)
+                .map(|_| alphabet[rng.random_range(0..alphabet.len())])
+                .collect()
+        };
+        let (list, mut w) = SkipList::new(0, 3).unwrap();
+        let mut model = std::collections::BTreeMap::new();
+        for seq in 1..3000u64 {
+            let k = key(&mut rng);
+            let trailer = seq << 8 | 1;
+            list.insert(&mut w, &k, trailer, &seq.to_le_bytes())
+                .unwrap();
+            model.insert((k, std::cmp::Reverse(trailer)), seq);
+        }
+        // The level-0 walk is the model's order.
+        let mut x = list.first();
+        for ((k, std::cmp::Reverse(t)), seq) in &model {
+            let node = list.entry(x).unwrap();
+            assert_eq!(user_key_of(&list, x), *k);
+            assert_eq!(node.trailer(), *t);
+            let mut v = Vec::new();
+            node.copy_value(&mut v);
+            assert_eq!(v, seq.to_le_bytes());
+            x = list.next(x);
+        }
+        assert_eq!(x, NULL);
+        // Seeks agree with the model for random targets.
+        for _ in 0..2000 {
+            let k = key(&mut rng);
+            let t = rng.random_range(0..3000u64) << 8 | 0xFF;
+            let target = (k.clone(), std::cmp::Reverse(t));
+            let ge = model.range(target.clone()..).next().map(|(k, _)| k.clone());
+            let le = model
+                .range(..=target.clone())
+                .next_back()
+                .map(|(k, _)| k.clone());
+            let lt = model.range(..target).next_back().map(|(k, _)| k.clone());
+            let got = |addr: u64| {
+                list.entry(addr)
+                    .map(|n| (user_key_of(&list, addr), std::cmp::Reverse(n.trailer())))
+            };
+            assert_eq!(got(list.seek_ge(&k, t)), ge);
+            assert_eq!(got(list.seek_le(&k, t)), le);
+            assert_eq!(got(list.seek_lt(&k, t)), lt);
+            let node = list.entry(list.first()).unwrap();
+            let first = &model.keys().next().unwrap().0;
+            assert_eq!(node.compare_user_key(&k), first.as_slice().cmp(&k[..]));
+        }
+    }
+
+    #[test]
+    fn heights_follow_a_quarter_branching() {
+        let (_, mut w) = SkipList::new(0, 1).unwrap();
+        let mut counts = [0usize; MAX_HEIGHT + 1];
+        for _ in 0..100_000 {
+            counts[w.random_height()] += 1;
+        }
+        assert_eq!(counts[0], 0);
+        // ~75% height 1, ~18.75% height 2.
+        assert!((70_000..80_000).contains(&counts[1]), "{counts:?}");
+        assert!((15_000..23_000).contains(&counts[2]), "{counts:?}");
+    }
+}
