@@ -127,14 +127,25 @@ fn cache_and_bloom_counters_follow_two_read_passes() -> Result<(), Box<dyn Error
     // Probes of tables without the key: the filter says no to nearly all (10 bits/key:
     // about 1% false positives), and never to the table holding the key.
     let foreign = expected - N as u64;
-    assert!(foreign > N as u64, "the model has probes to skip: {foreign}");
+    assert!(
+        foreign > N as u64,
+        "the model has probes to skip: {foreign}"
+    );
     assert!(first.bloom_negatives <= foreign);
-    assert!(first.bloom_negatives * 100 >= foreign * 95, "{} of {foreign}", first.bloom_negatives);
+    assert!(
+        first.bloom_negatives * 100 >= foreign * 95,
+        "{} of {foreign}",
+        first.bloom_negatives
+    );
     // A cold cache: gets are the only readers, so every miss is a block read from disk, and
     // each block is read at most once (the cache holds them all).
     assert!(first.misses > 0);
     assert_eq!(first.misses, first.blocks_read);
-    assert!(first.blocks_read <= data_blocks, "{} > {data_blocks}", first.blocks_read);
+    assert!(
+        first.blocks_read <= data_blocks,
+        "{} > {data_blocks}",
+        first.blocks_read
+    );
     assert!(first_stats.blocks_read_per_get() <= 1.0);
     assert!(first.table_misses <= TABLES as u64);
     assert!(first_stats.block_cache_bytes_inserted > 0);
@@ -144,7 +155,10 @@ fn cache_and_bloom_counters_follow_two_read_passes() -> Result<(), Box<dyn Error
     let second = delta(&first_stats, &second_stats);
     assert_eq!(second.gets, N as u64);
     assert_eq!(second.probes, expected);
-    assert_eq!((second.misses, second.blocks_read, second.table_misses), (0, 0, 0));
+    assert_eq!(
+        (second.misses, second.blocks_read, second.table_misses),
+        (0, 0, 0)
+    );
     // One lookup per get that passed its filters: the key's own block, plus false positives.
     assert!(second.hits >= N as u64);
     assert_eq!(second.hits, first.hits + first.misses);
@@ -164,7 +178,11 @@ fn cache_and_bloom_counters_follow_two_read_passes() -> Result<(), Box<dyn Error
     assert_eq!(third.probes, expected);
     assert_eq!(expected, (MISSING * TABLES) as u64);
     assert!(third.bloom_negatives > 0);
-    assert!(third.bloom_negatives * 100 >= expected * 95, "{} of {expected}", third.bloom_negatives);
+    assert!(
+        third.bloom_negatives * 100 >= expected * 95,
+        "{} of {expected}",
+        third.bloom_negatives
+    );
     // Only false positives touch a block.
     assert!(third.hits + third.misses <= expected - third.bloom_negatives);
     db.close()?;

@@ -56,7 +56,9 @@ impl ReadFigures {
     /// The figures of the work done between the two snapshots.
     pub fn between(before: &Stats, after: &Stats) -> ReadFigures {
         ReadFigures {
-            block_cache_hits: after.block_cache_hits.saturating_sub(before.block_cache_hits),
+            block_cache_hits: after
+                .block_cache_hits
+                .saturating_sub(before.block_cache_hits),
             block_cache_misses: after
                 .block_cache_misses
                 .saturating_sub(before.block_cache_misses),

@@ -36,8 +36,7 @@ pub fn stats(dir: &Path) -> Result<Stats> {
 pub fn lines(stats: &Stats) -> Vec<String> {
     let mut lines = vec![
         String::new(),
-        "live stats (database opened with the engine; counters count since this open):"
-            .to_string(),
+        "live stats (database opened with the engine; counters count since this open):".to_string(),
     ];
     lines.extend(stats.to_string().lines().map(str::to_string));
     lines

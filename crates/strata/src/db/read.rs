@@ -89,7 +89,11 @@ impl DbInner {
             if f.smallest_seq > seq || !file_may_hold(f, key) {
                 continue;
             }
-            if let Some(r) = self.table_cache.get(f.number)?.get_traced(key, seq, trace)? {
+            if let Some(r) = self
+                .table_cache
+                .get(f.number)?
+                .get_traced(key, seq, trace)?
+            {
                 return Ok(found(r));
             }
         }
@@ -99,7 +103,10 @@ impl DbInner {
             if let Some(f) = files.get(idx)
                 && f.smallest_user_key() <= key
                 && f.smallest_seq <= seq
-                && let Some(r) = self.table_cache.get(f.number)?.get_traced(key, seq, trace)?
+                && let Some(r) = self
+                    .table_cache
+                    .get(f.number)?
+                    .get_traced(key, seq, trace)?
             {
                 return Ok(found(r));
             }
