@@ -42,14 +42,17 @@ enum Command {
     Del(oneshot::DelArgs),
     /// Print the pairs of a key range.
     Scan(oneshot::ScanArgs),
-    /// db_bench-style benchmark: fills, random and missing reads, seeks, scans, deletes.
+    /// db_bench-style benchmark: fills, random and missing reads, seeks, scans, deletes; per
+    /// workload ops/s, latency, write amplification, block cache hit rate and read
+    /// amplification (blocks read from disk and tables probed per get).
     Bench(bench::BenchArgs),
     /// The course's compaction simulator, driving the engine's own pickers on a mock tree.
     Simulate(simulate::SimulateArgs),
     /// Check every checksum, block, level order and file of a database (read-only; --json).
     Verify(verify::VerifyArgs),
     /// Show a database's levels, files, WALs and MANIFEST history with compaction stats, or one
-    /// SST's footer, index and properties (--json: one JSON object).
+    /// SST's footer, index and properties (--json: one JSON object; --open: also the engine's
+    /// live stats, block and table cache counters included).
     Inspect(inspect::InspectArgs),
     /// Print a database's live pairs (--raw: every SST's internal entries), or one .sst, .wal or
     /// MANIFEST file's structure field by field with checksums (--hex: with the bytes).

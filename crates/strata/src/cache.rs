@@ -10,16 +10,18 @@
 //! Both are `Send + Sync` and shared by every reader thread. File numbers are never reused,
 //! so an entry can never describe a different file; entries of deleted tables age out (the
 //! table cache's is dropped by [`TableCache::evict`]).
-
-// Hit/miss counters and sizes wait for the db's stats; drop this once they are wired.
-#![allow(dead_code)]
+//!
+//! Counters (for `Db::stats`): relaxed atomics, one `fetch_add` per event outside the caches'
+//! shard locks: block cache hits, misses and bytes inserted; table cache hits and misses
+//! (= table opens). A caller that waited for another thread's load of the same entry counts a
+//! hit. Lookups that do not fill the cache (compaction reads) are not counted.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use quick_cache::Weighter;
-use quick_cache::sync::Cache;
+use quick_cache::sync::{Cache, GuardResult};
 
 use crate::error::Result;
 use crate::filename::table_path;
@@ -45,8 +47,9 @@ impl Weighter<(u64, u64), Block> for BlockWeighter {
 pub struct BlockCache {
     cache: Cache<(u64, u64), Block, BlockWeighter>,
     capacity: u64,
-    lookups: AtomicU64,
+    hits: AtomicU64,
     misses: AtomicU64,
+    bytes_inserted: AtomicU64,
 }
 
 impl std::fmt::Debug for BlockCache {
@@ -65,19 +68,16 @@ impl BlockCache {
         BlockCache {
             cache: Cache::with_weighter(items, capacity_bytes as u64, BlockWeighter),
             capacity: capacity_bytes as u64,
-            lookups: AtomicU64::new(0),
+            hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
+            bytes_inserted: AtomicU64::new(0),
         }
     }
 
-    /// The block at (`file`, `offset`) if cached.
-    pub(crate) fn get(&self, file: u64, offset: u64) -> Option<Block> {
-        self.lookups.fetch_add(1, Ordering::Relaxed);
-        let block = self.cache.get(&(file, offset));
-        if block.is_none() {
-            self.misses.fetch_add(1, Ordering::Relaxed);
-        }
-        block
+    /// The block at (`file`, `offset`) if cached, without counting a hit or a miss (reads
+    /// that do not fill the cache, i.e. compaction's).
+    pub(crate) fn probe(&self, file: u64, offset: u64) -> Option<Block> {
+        self.cache.get(&(file, offset))
     }
 
     /// The cached block, or the result of `load` (inserted on success). Concurrent callers
@@ -88,11 +88,26 @@ impl BlockCache {
         offset: u64,
         load: impl FnOnce() -> Result<Block>,
     ) -> Result<Block> {
-        self.lookups.fetch_add(1, Ordering::Relaxed);
-        self.cache.get_or_insert_with(&(file, offset), || {
-            self.misses.fetch_add(1, Ordering::Relaxed);
-            load()
-        })
+        match self.cache.get_value_or_guard(&(file, offset), None) {
+            GuardResult::Value(block) => {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                Ok(block)
+            }
+            GuardResult::Guard(guard) => {
+                self.misses.fetch_add(1, Ordering::Relaxed);
+                let block = load()?;
+                if guard.insert(block.clone()).is_ok() {
+                    self.bytes_inserted
+                        .fetch_add(block.len() as u64, Ordering::Relaxed);
+                }
+                Ok(block)
+            }
+            // Only returned with a timeout, which is never given; load without caching.
+            GuardResult::Timeout => {
+                self.misses.fetch_add(1, Ordering::Relaxed);
+                load()
+            }
+        }
     }
 
     /// Bytes currently charged.
@@ -101,23 +116,21 @@ impl BlockCache {
     }
 
     /// The capacity in bytes.
+    #[cfg_attr(not(test), allow(dead_code))] // used by the cache tests
     pub fn capacity(&self) -> u64 {
         self.capacity
     }
 
     /// Blocks currently cached.
+    #[cfg_attr(not(test), allow(dead_code))] // used by the cache tests
     pub fn len(&self) -> usize {
         self.cache.len()
     }
 
     /// Whether no block is cached.
+    #[cfg_attr(not(test), allow(dead_code))] // used by the cache tests
     pub fn is_empty(&self) -> bool {
         self.cache.is_empty()
-    }
-
-    /// Lookups so far (hits + misses).
-    pub fn lookups(&self) -> u64 {
-        self.lookups.load(Ordering::Relaxed)
     }
 
     /// Lookups that had to read the block.
@@ -125,9 +138,14 @@ impl BlockCache {
         self.misses.load(Ordering::Relaxed)
     }
 
-    /// Lookups served from the cache.
+    /// Lookups served from the cache (or by another reader's concurrent load).
     pub fn hits(&self) -> u64 {
-        self.lookups().saturating_sub(self.misses())
+        self.hits.load(Ordering::Relaxed)
+    }
+
+    /// Payload bytes of the blocks inserted so far (evicted ones included).
+    pub fn bytes_inserted(&self) -> u64 {
+        self.bytes_inserted.load(Ordering::Relaxed)
     }
 }
 
@@ -137,6 +155,8 @@ pub struct TableCache {
     dir: PathBuf,
     tables: Cache<u64, Arc<Table>>,
     block_cache: Option<Arc<BlockCache>>,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl std::fmt::Debug for TableCache {
@@ -161,6 +181,8 @@ impl TableCache {
             dir,
             tables: Cache::new(max_open_files.max(1)),
             block_cache,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
     }
 
@@ -170,7 +192,7 @@ impl TableCache {
     /// # Errors
     /// Whatever [`Table::open`] or opening the file returns; nothing is cached then.
     pub fn get(&self, number: u64) -> Result<Arc<Table>> {
-        self.tables.get_or_insert_with(&number, || {
+        let open = || -> Result<Arc<Table>> {
             let path = table_path(&self.dir, number);
             let file = self.fs.open_read(&path)?;
             Ok(Arc::new(Table::open(
@@ -178,7 +200,34 @@ impl TableCache {
                 file,
                 self.block_cache.clone(),
             )?))
-        })
+        };
+        match self.tables.get_value_or_guard(&number, None) {
+            GuardResult::Value(table) => {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                Ok(table)
+            }
+            GuardResult::Guard(guard) => {
+                self.misses.fetch_add(1, Ordering::Relaxed);
+                let table = open()?;
+                let _ = guard.insert(Arc::clone(&table));
+                Ok(table)
+            }
+            // Only returned with a timeout, which is never given; open without caching.
+            GuardResult::Timeout => {
+                self.misses.fetch_add(1, Ordering::Relaxed);
+                open()
+            }
+        }
+    }
+
+    /// Lookups served by an open table.
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
+    }
+
+    /// Lookups that opened the table (or tried to).
+    pub fn misses(&self) -> u64 {
+        self.misses.load(Ordering::Relaxed)
     }
 
     /// Drops table `number` (its file is about to be deleted); readers holding it keep it.
@@ -192,11 +241,13 @@ impl TableCache {
     }
 
     /// Tables currently open in the cache.
+    #[cfg_attr(not(test), allow(dead_code))] // used by the cache tests
     pub fn len(&self) -> usize {
         self.tables.len()
     }
 
     /// Whether no table is open in the cache.
+    #[allow(dead_code)] // the pair of `len` (clippy::len_without_is_empty)
     pub fn is_empty(&self) -> bool {
         self.tables.is_empty()
     }

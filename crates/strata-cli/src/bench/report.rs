@@ -1,9 +1,11 @@
 //! What a workload reports, as one human-readable line or a JSON object, plus the two
-//! measurements taken from outside the engine: space on disk and peak RSS.
+//! measurements taken from outside the engine: space on disk and peak RSS, and the read
+//! figures taken from the difference of the engine's `Stats` before and after the workload.
 
 use std::path::Path;
 
 use serde_json::{Value, json};
+use strata::Stats;
 
 use super::workload::{Measured, Workload};
 
@@ -29,6 +31,104 @@ pub struct Sizes {
     pub write_amplification: f64,
     /// The process's peak RSS, if known.
     pub peak_rss_bytes: Option<u64>,
+    /// Block cache and read-amplification figures of this workload alone.
+    pub reads: ReadFigures,
+}
+
+/// What one workload's reads did in the engine (differences of [`Stats`] counters).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ReadFigures {
+    /// Block cache lookups served from the cache (gets and iterators).
+    pub block_cache_hits: u64,
+    /// Block cache lookups that read the block from disk.
+    pub block_cache_misses: u64,
+    /// Point lookups.
+    pub gets: u64,
+    /// SST data blocks the gets read from disk.
+    pub get_blocks_read: u64,
+    /// Tables the gets probed.
+    pub get_tables_probed: u64,
+    /// Probes settled by a bloom filter alone (blocks not touched).
+    pub bloom_negatives: u64,
+}
+
+impl ReadFigures {
+    /// The figures of the work done between the two snapshots.
+    pub fn between(before: &Stats, after: &Stats) -> ReadFigures {
+        ReadFigures {
+            block_cache_hits: after
+                .block_cache_hits
+                .saturating_sub(before.block_cache_hits),
+            block_cache_misses: after
+                .block_cache_misses
+                .saturating_sub(before.block_cache_misses),
+            gets: after.gets.saturating_sub(before.gets),
+            get_blocks_read: after.get_blocks_read.saturating_sub(before.get_blocks_read),
+            get_tables_probed: after
+                .get_tables_probed
+                .saturating_sub(before.get_tables_probed),
+            bloom_negatives: after.bloom_negatives.saturating_sub(before.bloom_negatives),
+        }
+    }
+
+    /// Hits / lookups; `None` without lookups.
+    pub fn hit_rate(&self) -> Option<f64> {
+        let lookups = self.block_cache_hits + self.block_cache_misses;
+        (lookups > 0).then(|| self.block_cache_hits as f64 / lookups as f64)
+    }
+
+    fn per_get(&self, n: u64) -> Option<f64> {
+        (self.gets > 0).then(|| n as f64 / self.gets as f64)
+    }
+
+    /// SST data blocks read from disk per get; `None` without gets.
+    pub fn blocks_read_per_get(&self) -> Option<f64> {
+        self.per_get(self.get_blocks_read)
+    }
+
+    /// Tables probed per get; `None` without gets.
+    pub fn tables_probed_per_get(&self) -> Option<f64> {
+        self.per_get(self.get_tables_probed)
+    }
+
+    /// Probes per get that the bloom filters settled; `None` without gets.
+    pub fn bloom_negatives_per_get(&self) -> Option<f64> {
+        self.per_get(self.bloom_negatives)
+    }
+
+    /// `; cache hit 97.5%; per get: 0.03 blocks read, 1.20 tables probed (0.20 bloom-skipped)`,
+    /// with `-` for figures the workload has no operations for.
+    fn text(&self) -> String {
+        let fixed = |x: Option<f64>| x.map_or_else(|| "-".to_string(), |x| format!("{x:.2}"));
+        let hit = self
+            .hit_rate()
+            .map_or_else(|| "-".to_string(), |r| format!("{:.1}%", r * 100.0));
+        format!(
+            "; cache hit {hit}; per get: {} blocks read, {} tables probed ({} bloom-skipped)",
+            fixed(self.blocks_read_per_get()),
+            fixed(self.tables_probed_per_get()),
+            fixed(self.bloom_negatives_per_get()),
+        )
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "block_cache": {
+                "hits": self.block_cache_hits,
+                "misses": self.block_cache_misses,
+                "hit_rate": self.hit_rate(),
+            },
+            "read_amplification": {
+                "gets": self.gets,
+                "blocks_read": self.get_blocks_read,
+                "tables_probed": self.get_tables_probed,
+                "bloom_negatives": self.bloom_negatives,
+                "blocks_read_per_get": self.blocks_read_per_get(),
+                "tables_probed_per_get": self.tables_probed_per_get(),
+                "bloom_negatives_per_get": self.bloom_negatives_per_get(),
+            },
+        })
+    }
 }
 
 /// One workload's results.
@@ -56,6 +156,8 @@ pub struct Report {
     pub write_amplification: f64,
     /// Peak resident set size of the process so far (Linux `VmHWM`), if known.
     pub peak_rss_bytes: Option<u64>,
+    /// Block cache hit rate and read amplification of this workload.
+    pub reads: ReadFigures,
 }
 
 impl Report {
@@ -91,10 +193,12 @@ impl Report {
             disk_bytes: sizes.disk_bytes,
             write_amplification: sizes.write_amplification,
             peak_rss_bytes: sizes.peak_rss_bytes,
+            reads: sizes.reads,
         }
     }
 
-    /// One line: `name : ops/s; MB/s; ops in s; latency; [found]; disk; peak RSS`.
+    /// One line: `name : ops/s; MB/s; ops in s; latency; [found]; disk; write amp; cache hit;
+    /// per get; peak RSS`.
     pub fn line(&self) -> String {
         let l = &self.latency_us;
         let mut line = format!(
@@ -118,6 +222,7 @@ impl Report {
         }
         line.push_str(&format!("; disk {}", human_bytes(self.disk_bytes)));
         line.push_str(&format!("; write amp {:.2}x", self.write_amplification));
+        line.push_str(&self.reads.text());
         match self.peak_rss_bytes {
             Some(rss) => line.push_str(&format!("; peak RSS {}", human_bytes(rss))),
             None => line.push_str("; peak RSS n/a"),
@@ -127,6 +232,7 @@ impl Report {
 
     /// The JSON object (every field present; unknown ones are `null`).
     pub fn json(&self) -> Value {
+        let reads = self.reads.json();
         json!({
             "benchmark": self.name,
             "ops": self.ops,
@@ -144,6 +250,8 @@ impl Report {
             "disk_bytes": self.disk_bytes,
             "write_amplification": self.write_amplification,
             "peak_rss_bytes": self.peak_rss_bytes,
+            "block_cache": reads["block_cache"],
+            "read_amplification": reads["read_amplification"],
         })
     }
 }
@@ -224,6 +332,14 @@ mod tests {
             disk_bytes,
             write_amplification: 1.5,
             peak_rss_bytes,
+            reads: ReadFigures {
+                block_cache_hits: 300,
+                block_cache_misses: 100,
+                gets: 1000,
+                get_blocks_read: 100,
+                get_tables_probed: 2500,
+                bloom_negatives: 1500,
+            },
         }
     }
 
@@ -253,6 +369,8 @@ mod tests {
             "found 600 of 1000",
             "disk 4.0 KiB",
             "write amp 1.50x",
+            "cache hit 75.0%",
+            "per get: 0.10 blocks read, 2.50 tables probed (1.50 bloom-skipped)",
             "peak RSS 1.0 MiB",
         ] {
             assert!(line.contains(field), "{field} missing in {line}");
@@ -262,6 +380,48 @@ mod tests {
         assert_eq!(json["found"], 600);
         assert_eq!(json["disk_bytes"], 4096);
         assert!(json["latency_us"]["p99.9"].as_f64().unwrap() > 0.0);
+        assert_eq!(json["block_cache"]["hit_rate"], 0.75);
+        assert_eq!(json["read_amplification"]["blocks_read_per_get"], 0.1);
+        assert_eq!(json["read_amplification"]["tables_probed_per_get"], 2.5);
+    }
+
+    #[test]
+    fn read_figures_are_differences_and_absent_without_operations() {
+        let before = Stats {
+            block_cache_hits: 10,
+            block_cache_misses: 5,
+            gets: 7,
+            get_blocks_read: 3,
+            ..Stats::default()
+        };
+        let after = Stats {
+            block_cache_hits: 10,
+            block_cache_misses: 5,
+            gets: 7,
+            get_blocks_read: 3,
+            ..Stats::default()
+        };
+        let none = ReadFigures::between(&before, &after);
+        assert_eq!(none, ReadFigures::default());
+        assert_eq!(none.hit_rate(), None);
+        assert_eq!(none.blocks_read_per_get(), None);
+        assert!(none.text().contains("cache hit -; per get: - blocks read"));
+        let json = none.json();
+        assert_eq!(json["block_cache"]["hit_rate"], Value::Null);
+        let later = Stats {
+            block_cache_hits: 13,
+            block_cache_misses: 6,
+            gets: 11,
+            get_blocks_read: 4,
+            get_tables_probed: 8,
+            bloom_negatives: 4,
+            ..Stats::default()
+        };
+        let some = ReadFigures::between(&after, &later);
+        assert_eq!(some.hit_rate(), Some(0.75));
+        assert_eq!(some.blocks_read_per_get(), Some(0.25));
+        assert_eq!(some.tables_probed_per_get(), Some(2.0));
+        assert_eq!(some.bloom_negatives_per_get(), Some(1.0));
     }
 
     #[test]

@@ -133,9 +133,16 @@ fn dir_json(dir: &Path) -> Result<(Value, bool)> {
 ///
 /// # Errors
 /// As the text form.
-pub fn run(path: &Path) -> Result<ExitCode> {
+pub fn run(path: &Path, open: bool) -> Result<ExitCode> {
     let (doc, sound) = if path.is_dir() {
-        dir_json(path)?
+        let (mut doc, sound) = dir_json(path)?;
+        if open && let Value::Object(map) = &mut doc {
+            map.insert(
+                "live_stats".into(),
+                super::live::json(&super::live::stats(path)?),
+            );
+        }
+        (doc, sound)
     } else {
         let t = tools::open_table(path).with_context(|| format!("inspect {}", path.display()))?;
         (table_json(path, &t), true)

@@ -5,14 +5,16 @@
 //! MANIFEST's history edit by edit and compaction statistics derived from it (`history`).
 //! `--json`: the same as one JSON object (`json`). For one `.sst`
 //! file: its footer, section layout, index summary and properties. Never opens the database
-//! (no lock, no writes). Exit status: 0, or 1 when a file could not be read (the rest is still
+//! (no lock, no writes) unless `--open` asks for the engine's live statistics, cache counters
+//! included, after the offline report (`live`); without it a directory's report ends with a
+//! one-line hint. Exit status: 0, or 1 when a file could not be read (the rest is still
 //! printed, with `error: …` lines on stderr naming file and offset).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use strata::Bytes;
 use strata::filename::{manifest_path, wal_path};
@@ -23,6 +25,7 @@ use crate::verify::{numbered_files, wal};
 
 mod history;
 mod json;
+mod live;
 
 /// `strata inspect`.
 #[derive(Debug, Clone, Args)]
@@ -30,9 +33,15 @@ pub struct InspectArgs {
     /// Database directory, or one `.sst` file.
     pub path: PathBuf,
     /// One JSON object instead of lines (directory: `manifest`, `levels`, `wals`, `history`,
-    /// `compaction_stats`; SST: the footer, layout and properties).
+    /// `compaction_stats`, with --open also `live_stats`; SST: the footer, layout and
+    /// properties).
     #[arg(long)]
     pub json: bool,
+    /// After the offline report, open the database with the engine (takes its lock and
+    /// recovers the WAL, like `get`; no compaction runs) and print its live stats: levels,
+    /// block and table cache counters, gets and bloom checks since the open. Directories only.
+    #[arg(long)]
+    pub open: bool,
 }
 
 /// One file's row: `000007.sst size=… keys=b"a"..b"b" entries=… tombstones=… seqs=…..…`.
@@ -161,11 +170,23 @@ fn dir_lines(dir: &Path) -> Result<(Vec<String>, bool)> {
 /// The path is missing, or the MANIFEST or the SST cannot be read.
 pub fn run(args: &InspectArgs) -> Result<ExitCode> {
     let path = &args.path;
+    if args.open && !path.is_dir() {
+        bail!(
+            "--open needs a database directory; {} is not one",
+            path.display()
+        );
+    }
     if args.json {
-        return json::run(path);
+        return json::run(path, args.open);
     }
     let (lines, sound) = if path.is_dir() {
-        dir_lines(path)?
+        let (mut lines, sound) = dir_lines(path)?;
+        if args.open {
+            lines.extend(live::lines(&live::stats(path)?));
+        } else {
+            lines.push(live::HINT.to_string());
+        }
+        (lines, sound)
     } else {
         let t = tools::open_table(path).with_context(|| format!("inspect {}", path.display()))?;
         let mut lines = vec![format!("table: {}", path.display())];

@@ -100,7 +100,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("flush", "write the memtables to L0"),
     ("full_compaction", "compact the whole tree"),
     ("sync", "make every acknowledged write durable"),
-    ("stats", "show the engine's counters"),
+    (
+        "stats",
+        "show the engine's counters: tree, compactions, caches, gets",
+    ),
     ("begin", "start a transaction: get/put/del/fill then use it"),
     (
         "commit / rollback",

@@ -367,7 +367,14 @@ impl Db {
             });
         }
         inner.stats.fill_levels(&mut s);
-        s.block_cache_bytes = inner.table_cache.block_cache().map_or(0, |c| c.usage());
+        if let Some(c) = inner.table_cache.block_cache() {
+            s.block_cache_bytes = c.usage();
+            s.block_cache_hits = c.hits();
+            s.block_cache_misses = c.misses();
+            s.block_cache_bytes_inserted = c.bytes_inserted();
+        }
+        s.table_cache_hits = inner.table_cache.hits();
+        s.table_cache_misses = inner.table_cache.misses();
         s.live_snapshots = inner.read_points.count();
         s.live_transactions = inner.read_points.transactions();
         s.last_sequence = inner.last_visible.load(Ordering::Acquire);

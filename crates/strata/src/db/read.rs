@@ -17,6 +17,7 @@ use crate::iter::merge::MergeIterator;
 use crate::iter::user::Pin;
 use crate::iter::{BoxedIterator, Iter};
 use crate::key::{SeqNum, ValueKind};
+use crate::sstable::GetTrace;
 use crate::version::FileMeta;
 
 /// Whether user key `k` may be in `[smallest, largest]` of `f`.
@@ -51,12 +52,26 @@ pub(crate) fn bounds_empty(lower: &Bound<Bytes>, upper: &Bound<Bytes>) -> bool {
 }
 
 impl DbInner {
-    /// The value of `key` as of `seq` in super version `sv`.
+    /// The value of `key` as of `seq` in super version `sv`; counts the get and what it did
+    /// in the tables (one `fetch_add` per counter that moved, after the lookup).
     pub(crate) fn get_at(
         &self,
         sv: &SuperVersion,
         key: &[u8],
         seq: SeqNum,
+    ) -> Result<Option<Bytes>> {
+        let mut trace = GetTrace::default();
+        let result = self.get_traced(sv, key, seq, &mut trace);
+        self.stats.reads.record_get(&trace);
+        result
+    }
+
+    fn get_traced(
+        &self,
+        sv: &SuperVersion,
+        key: &[u8],
+        seq: SeqNum,
+        trace: &mut GetTrace,
     ) -> Result<Option<Bytes>> {
         let found = |r: (ValueKind, Bytes)| match r.0 {
             ValueKind::Put => Some(r.1),
@@ -74,7 +89,11 @@ impl DbInner {
             if f.smallest_seq > seq || !file_may_hold(f, key) {
                 continue;
             }
-            if let Some(r) = self.table_cache.get(f.number)?.get(key, seq)? {
+            if let Some(r) = self
+                .table_cache
+                .get(f.number)?
+                .get_traced(key, seq, trace)?
+            {
                 return Ok(found(r));
             }
         }
@@ -84,7 +103,10 @@ impl DbInner {
             if let Some(f) = files.get(idx)
                 && f.smallest_user_key() <= key
                 && f.smallest_seq <= seq
-                && let Some(r) = self.table_cache.get(f.number)?.get(key, seq)?
+                && let Some(r) = self
+                    .table_cache
+                    .get(f.number)?
+                    .get_traced(key, seq, trace)?
             {
                 return Ok(found(r));
             }

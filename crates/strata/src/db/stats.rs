@@ -1,10 +1,19 @@
 //! Counters about the engine's work, and the public [`Stats`] snapshot of them.
+//!
+//! Threading: every counter is a relaxed atomic bumped outside the engine's locks (figures
+//! are approximate while work is running). The read-path counters live in their own
+//! cache-line-aligned [`ReadCounters`] so readers do not contend with writers' counters; a
+//! `get` sums its table probes locally and adds them once at its end. The block and table
+//! cache counters live in the caches (`cache.rs`) and are copied into [`Stats`] by
+//! `Db::stats`.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::Mutex;
+
+use crate::sstable::GetTrace;
 
 /// Live counters (relaxed atomics; figures are approximate while work is running).
 #[derive(Debug, Default)]
@@ -36,6 +45,39 @@ pub(crate) struct Counters {
     /// Per level (or tier id): (bytes compaction read from it, bytes it wrote into it).
     /// Updated once per compaction, never on the write path.
     pub per_level: Mutex<BTreeMap<u64, (u64, u64)>>,
+    /// Point-lookup counters (hot path; own cache lines).
+    pub reads: ReadCounters,
+}
+
+/// Counters of point lookups (`Db::get`, snapshot and transaction gets), padded to their own
+/// cache lines.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub(crate) struct ReadCounters {
+    pub gets: AtomicU64,
+    pub tables_probed: AtomicU64,
+    pub bloom_checks: AtomicU64,
+    pub bloom_negatives: AtomicU64,
+    pub blocks_read: AtomicU64,
+}
+
+impl ReadCounters {
+    /// Adds one get and what it did in the tables (skipping counters that did not move).
+    pub(crate) fn record_get(&self, t: &GetTrace) {
+        self.gets.fetch_add(1, Ordering::Relaxed);
+        if t.tables_probed == 0 {
+            return;
+        }
+        let add = |a: &AtomicU64, n: u32| {
+            if n > 0 {
+                a.fetch_add(u64::from(n), Ordering::Relaxed);
+            }
+        };
+        add(&self.tables_probed, t.tables_probed);
+        add(&self.bloom_checks, t.bloom_checks);
+        add(&self.bloom_negatives, t.bloom_negatives);
+        add(&self.blocks_read, t.blocks_read);
+    }
 }
 
 impl Counters {
@@ -116,6 +158,27 @@ pub struct Stats {
     pub levels: Vec<LevelStats>,
     /// Bytes held in the block cache.
     pub block_cache_bytes: u64,
+    /// Data-block lookups the block cache served (gets and iterators; compaction reads are
+    /// not counted).
+    pub block_cache_hits: u64,
+    /// Data-block lookups that read the block from its file and inserted it.
+    pub block_cache_misses: u64,
+    /// Payload bytes inserted into the block cache (evicted blocks included).
+    pub block_cache_bytes_inserted: u64,
+    /// Table lookups served by an already open table.
+    pub table_cache_hits: u64,
+    /// Table lookups that opened the file (footer, index, filter and properties read).
+    pub table_cache_misses: u64,
+    /// Point lookups (`get` on the database, a snapshot or a transaction).
+    pub gets: u64,
+    /// Tables those gets probed (a filter check, or a search where a table has no filter).
+    pub get_tables_probed: u64,
+    /// Bloom filters those gets checked.
+    pub bloom_checks: u64,
+    /// Checks where the filter proved the key absent, so the table's blocks were skipped.
+    pub bloom_negatives: u64,
+    /// Data blocks those gets read from SST files (block cache misses, or no cache).
+    pub get_blocks_read: u64,
     /// Live snapshots and transactions.
     pub live_snapshots: usize,
     /// The last visible sequence number.
@@ -127,6 +190,23 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Block cache hits / (hits + misses); `None` before any lookup.
+    pub fn block_cache_hit_rate(&self) -> Option<f64> {
+        let lookups = self.block_cache_hits + self.block_cache_misses;
+        (lookups > 0).then(|| self.block_cache_hits as f64 / lookups as f64)
+    }
+
+    /// Read amplification of gets: SST data blocks read from disk per get (0 without gets).
+    pub fn blocks_read_per_get(&self) -> f64 {
+        per(self.get_blocks_read, self.gets)
+    }
+
+    /// Tables probed per get (0 without gets); `bloom_negatives` of them were settled by
+    /// the filter alone.
+    pub fn tables_probed_per_get(&self) -> f64 {
+        per(self.get_tables_probed, self.gets)
+    }
+
     /// Write amplification: (flush + compaction bytes written) / user bytes written.
     pub fn write_amplification(&self) -> f64 {
         if self.user_bytes_written == 0 {
@@ -135,6 +215,10 @@ impl Stats {
         (self.flush_bytes_written + self.compaction_bytes_written) as f64
             / self.user_bytes_written as f64
     }
+}
+
+fn per(n: u64, d: u64) -> f64 {
+    if d == 0 { 0.0 } else { n as f64 / d as f64 }
 }
 
 impl Counters {
@@ -161,6 +245,11 @@ impl Counters {
         s.intra_l0_compactions = g(&self.intra_l0_compactions);
         s.subcompactions = g(&self.subcompactions);
         s.pending_compaction_bytes = g(&self.pending_compaction_bytes);
+        s.gets = g(&self.reads.gets);
+        s.get_tables_probed = g(&self.reads.tables_probed);
+        s.bloom_checks = g(&self.reads.bloom_checks);
+        s.bloom_negatives = g(&self.reads.bloom_negatives);
+        s.get_blocks_read = g(&self.reads.blocks_read);
     }
 
     /// Fills the per-level compaction figures of `s.levels` (already listing the levels).
@@ -224,10 +313,39 @@ impl fmt::Display for Stats {
             self.stalls_by_l0_files,
             self.stalls_by_pending_bytes
         )?;
+        let hit_rate = self
+            .block_cache_hit_rate()
+            .map_or_else(|| "-".to_string(), |r| format!("{:.1}%", r * 100.0));
+        writeln!(
+            f,
+            "block cache: {} bytes held, {} hits, {} misses (hit rate {}), {} bytes inserted",
+            self.block_cache_bytes,
+            self.block_cache_hits,
+            self.block_cache_misses,
+            hit_rate,
+            self.block_cache_bytes_inserted
+        )?;
+        writeln!(
+            f,
+            "table cache: {} hits, {} misses (table opens)",
+            self.table_cache_hits, self.table_cache_misses
+        )?;
+        writeln!(
+            f,
+            "gets: {}, {} tables probed ({:.2}/get), {} blocks read from disk ({:.2}/get); \
+             bloom: {} checks, {} negatives",
+            self.gets,
+            self.get_tables_probed,
+            self.tables_probed_per_get(),
+            self.get_blocks_read,
+            self.blocks_read_per_get(),
+            self.bloom_checks,
+            self.bloom_negatives
+        )?;
         write!(
             f,
-            "block cache: {} bytes; live snapshots: {}; last sequence: {}",
-            self.block_cache_bytes, self.live_snapshots, self.last_sequence
+            "live snapshots: {}; last sequence: {}",
+            self.live_snapshots, self.last_sequence
         )
     }
 }

@@ -47,6 +47,7 @@ pub use footer::{FOOTER_LEN, Footer};
 pub use format::{BLOCK_TRAILER_LEN, BlockHandle, FORMAT_VERSION, MAGIC};
 pub use iter::TableIterator;
 pub use properties::Properties;
+pub(crate) use reader::GetTrace;
 pub use reader::{Table, TableLayout};
 
 use bytes::Bytes;

@@ -46,6 +46,20 @@ pub struct TableLayout {
     pub format_version: u32,
 }
 
+/// What point lookups did across the tables they probed (summed locally, then added to the
+/// database's counters once per `get`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct GetTrace {
+    /// Tables asked (filter checked or, without a filter, searched).
+    pub tables_probed: u32,
+    /// Bloom filters consulted.
+    pub bloom_checks: u32,
+    /// Filters that proved the key absent (the table's blocks were not touched).
+    pub bloom_negatives: u32,
+    /// Data blocks read from the file (block cache misses, or no cache).
+    pub blocks_read: u32,
+}
+
 /// An open, verified SST.
 pub struct Table {
     number: u64,
@@ -275,10 +289,23 @@ impl Table {
     /// Reads data block `handle` through the block cache (inserting it on a miss only when
     /// `fill_cache`).
     pub(crate) fn data_block(&self, handle: BlockHandle, fill_cache: bool) -> Result<Block> {
-        let load = || read_block(self.file.as_ref(), handle, self.layout.data_end);
+        self.data_block_counted(handle, fill_cache, &mut false)
+    }
+
+    /// [`Table::data_block`], setting `*from_disk` when the block was read from the file.
+    fn data_block_counted(
+        &self,
+        handle: BlockHandle,
+        fill_cache: bool,
+        from_disk: &mut bool,
+    ) -> Result<Block> {
+        let mut load = || {
+            *from_disk = true;
+            read_block(self.file.as_ref(), handle, self.layout.data_end)
+        };
         match &self.cache {
             Some(cache) if fill_cache => cache.get_or_insert_with(self.number, handle.offset, load),
-            Some(cache) => match cache.get(self.number, handle.offset) {
+            Some(cache) => match cache.probe(self.number, handle.offset) {
                 Some(block) => Ok(block),
                 None => load(),
             },
@@ -327,8 +354,23 @@ impl Table {
     /// # Errors
     /// `Corruption` if the index or the data block is damaged; I/O errors.
     pub fn get(&self, user_key: &[u8], seq: SeqNum) -> Result<Option<(ValueKind, Bytes)>> {
-        if !self.may_contain(user_key) {
-            return Ok(None);
+        self.get_traced(user_key, seq, &mut GetTrace::default())
+    }
+
+    /// [`Table::get`], adding this probe's filter check and disk read to `trace`.
+    pub(crate) fn get_traced(
+        &self,
+        user_key: &[u8],
+        seq: SeqNum,
+        trace: &mut GetTrace,
+    ) -> Result<Option<(ValueKind, Bytes)>> {
+        trace.tables_probed += 1;
+        if let Some(filter) = &self.filter {
+            trace.bloom_checks += 1;
+            if !filter.may_contain(user_key) {
+                trace.bloom_negatives += 1;
+                return Ok(None);
+            }
         }
         // Orders an entry against the seek target `user_key ++ trailer(seq, KIND_SEEK)`
         // without building it.
@@ -343,7 +385,10 @@ impl Table {
             return Ok(None); // past the table's last key
         }
         let handle = self.index_handle(&index)?;
-        let block = self.data_block(handle, true)?;
+        let mut from_disk = false;
+        let block = self.data_block_counted(handle, true, &mut from_disk);
+        trace.blocks_read += u32::from(from_disk);
+        let block = block?;
         let mut it = BlockIter::with_key_buffer(block, KeyOrder::Internal, index.into_key_buffer());
         it.seek_by(cmp)
             .map_err(|e| block_error(self.path(), handle.offset, e))?;
