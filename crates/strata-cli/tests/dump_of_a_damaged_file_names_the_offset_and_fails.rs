@@ -54,12 +54,24 @@ fn dump_of_a_damaged_file_names_the_offset_and_fails() -> Result<(), Box<dyn Err
     );
     std::fs::write(&sst, &originals[0])?;
 
-    // The WAL's only fragment: its payload fails the fragment checksum at offset 0.
-    flip(&wal, 10)?;
+    // The WAL's only fragment (after the 12-byte file header, an 11-byte fragment header):
+    // its payload fails the fragment checksum at offset 12.
+    flip(&wal, 25)?;
     let out = run(&["dump"], &wal);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains("at offset 0: fragment checksum mismatch"),
+        stderr(&out).contains("at offset 12: fragment checksum mismatch"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(&wal, &originals[1])?;
+
+    // Its length field fails the fragment header checksum.
+    flip(&wal, 16)?;
+    let out = run(&["dump"], &wal);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("at offset 12: fragment header checksum mismatch"),
         "{}",
         stderr(&out)
     );

@@ -1,4 +1,5 @@
-//! `strata dump NNNNNN.wal` shows each fragment (crc, length, type) and each write batch
+//! `strata dump NNNNNN.wal` shows the file header (magic, version, crc), each fragment (crc,
+//! length, type, header crc, end byte) and each write batch
 //! (first seq, count, ops) of the live WAL, with `--hex` bytes laid out as docs/FORMAT.md says.
 #![allow(clippy::unwrap_used)]
 
@@ -18,8 +19,13 @@ fn dump_of_a_wal_shows_each_fragment_and_batch() -> Result<(), Box<dyn Error>> {
     assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
     let text = stdout(&out);
     // After the flush only `put k3 v3` (the fourth write: seq 4) is in the live WAL.
-    line_with(&text, "fragment at 0: Full");
+    line_with(&text, "file header (log format v2)");
+    assert!(line_with(&text, "magic: \"SLOG\" ff ff").contains("53 4c 4f 47 ff ff"));
+    assert!(line_with(&text, "version: 2").contains("02 00"));
+    line_with(&text, "fragment at 12: Full");
     assert!(line_with(&text, "crc: 0x").ends_with("(ok)"));
+    assert!(line_with(&text, "header crc: 0x").ends_with("(ok)"));
+    assert!(line_with(&text, "end byte: 0xa5 (ok)").contains("  a5  "));
     assert!(line_with(&text, "type: 1 (Full)").contains("  01  "));
     assert!(
         line_with(&text, "first_seq: 4").contains("04 00 00 00 00 00 00 00"),

@@ -27,7 +27,7 @@ fn inspect_shows_the_manifest_history_after_a_flush_and_a_compaction() -> Result
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     line_with(&text, "history: 4 edits");
-    line_with(&text, "#0 @0 snapshot:");
+    line_with(&text, "#0 @12 snapshot:"); // after the 12-byte log file header
     let flushes: Vec<&str> = text
         .lines()
         .filter(|l| l.contains(" flush: +L0 "))

@@ -271,14 +271,16 @@ fn a_damaged_wal_or_current_is_a_problem() {
     let wal = files_with(&path, "wal")[0].clone();
     let good = std::fs::read(&wal).unwrap();
     let mut bad = good.clone();
-    bad[12] ^= 1;
+    // The first payload byte of the first fragment (a 12-byte file header, then an 11-byte
+    // fragment header).
+    bad[23] ^= 1;
     std::fs::write(&wal, &bad).unwrap();
     let output = run(&["verify"], &path);
     let found = problems(&output);
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(
-        found[0].contains(&format!("{} at offset 0", wal.display())),
+        found[0].contains(&format!("{} at offset 12", wal.display())),
         "{found:?}"
     );
     std::fs::write(&wal, &good).unwrap();

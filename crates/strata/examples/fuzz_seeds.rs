@@ -114,8 +114,10 @@ fn main() -> strata::Result<()> {
     );
 
     seed("manifest", "real-manifest", 0x00, &manifest);
-    let first = usize::from(u16::from_le_bytes([manifest[4], manifest[5]]));
-    seed("manifest", "first-edit", 0x01, &manifest[7..7 + first]);
+    // The first record's payload: after the 12-byte log file header and the 11-byte fragment
+    // header (docs/FORMAT.md, Part II §1).
+    let first = usize::from(u16::from_le_bytes([manifest[16], manifest[17]]));
+    seed("manifest", "first-edit", 0x01, &manifest[23..23 + first]);
     seed("manifest", "edit-sequence", 0x22, b"\x07\x01\x00\x00\x00\x00\x00\x00\x00\x02\x01\x01\x05\x02\x03a\x03z\x01\x00\x02\x00\x00\x10");
 
     let script = "put a 1\nput b \"two\\x00\\n\"\nget a\ndel b\nscan a z\nfill 1 20\nflush\ndump\n# comment\nbegin\ncommit\nquit\n";

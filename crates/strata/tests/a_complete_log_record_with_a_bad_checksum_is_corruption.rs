@@ -40,7 +40,7 @@ fn crashed() -> Result<SimFs> {
 #[test]
 fn a_complete_log_record_with_a_bad_checksum_is_corruption() -> Result<()> {
     for log in [".wal", "MANIFEST-"] {
-        for zeros in [0, 7, 100, BLOCK] {
+        for zeros in [0, 7, 11, 12, 100, BLOCK] {
             let fs = crashed()?;
             let path = fs
                 .files()
@@ -50,8 +50,11 @@ fn a_complete_log_record_with_a_bad_checksum_is_corruption() -> Result<()> {
                 .max()
                 .ok_or_else(|| Error::InvalidArgument(format!("no {log} file")))?;
             let mut bytes = fs.read_file(&path).unwrap_or_default();
-            // The file's last byte is the last payload byte of its last (complete) record.
-            if let Some(b) = bytes.last_mut() {
+            // The file's last byte is the end byte (0xA5) of its last (complete) record; the
+            // byte before it is the record's last payload byte (docs/FORMAT.md, Part II §1).
+            assert_eq!(bytes.last(), Some(&0xa5), "{log} ends in a v2 fragment");
+            let n = bytes.len();
+            if let Some(b) = n.checked_sub(2).and_then(|i| bytes.get_mut(i)) {
                 *b ^= 0x01;
             }
             bytes.resize(bytes.len() + zeros, 0);

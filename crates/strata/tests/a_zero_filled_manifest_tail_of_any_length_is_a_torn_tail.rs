@@ -67,10 +67,12 @@ fn a_zero_filled_manifest_tail_of_any_length_is_a_torn_tail() -> Result<()> {
     let to_block_end = BLOCK - len;
     for zeros in [
         1,                    // less than a header
-        6,                    // a header but one byte
-        7,                    // exactly a header
+        10,                   // a header but one byte (11-byte v2 headers)
+        11,                   // exactly a header
+        12,                   // a fragment's framing (header and end byte)
+        13,                   // a fragment's framing and one byte
         100,                  // ends in the middle of the block
-        to_block_end - 3,     // leaves less than a header before the block's end
+        to_block_end - 3,     // leaves less than a fragment before the block's end
         to_block_end,         // exactly to the block's end
         to_block_end + 3,     // into the next block, inside its first header
         to_block_end + BLOCK, // a whole zero block at the end

@@ -248,10 +248,9 @@ fn power_loss_recovers_a_prefix() {
 }
 
 /// Power losses whose torn last write leaves zeros where its tail should be (the size
-/// reached the disk, the data did not: XFS, ext4 `data=writeback`).
+/// reached the disk, the data did not: XFS, ext4 `data=writeback`). Bug 6 of docs/TESTING.md,
+/// fixed by log format v2.
 #[test]
-#[ignore = "bug: a torn WAL/MANIFEST tail followed by zeros is reported as Corruption and \
-            the database does not open (see a_torn_wal_tail_filled_with_zeros_reopens.rs)"]
 fn power_loss_with_zero_filled_torn_writes_recovers_a_prefix() {
     fn pick(rng: &mut StdRng) -> CrashMode {
         CrashMode::TearLastWrite {

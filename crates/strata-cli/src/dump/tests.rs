@@ -100,36 +100,96 @@ fn has(lines: &[String], text: &str) -> bool {
     lines.iter().any(|l| l.contains(text))
 }
 
+/// The v2 file header of docs/FORMAT.md Part II §1.
+const FILE_HEADER: [u8; 12] = [
+    0x53, 0x4c, 0x4f, 0x47, 0xff, 0xff, 0x02, 0x00, 0x77, 0x4d, 0xd8, 0x62,
+];
+
+/// docs/FORMAT.md Part II §2: put("k", "v"), delete("x") at first_seq 5.
+const WAL_PAYLOAD: [u8; 23] = [
+    0x01, 0x05, 0, 0, 0, 0, 0, 0, 0, 0x02, 0, 0, 0, 0x01, 0x00, 0x01, 0x6b, 0x01, 0x76, 0x00, 0x00,
+    0x01, 0x78,
+];
+
+fn check_wal_example(lines: &[String]) {
+    assert!(has(lines, "e4 84 46 9b"));
+    assert!(has(lines, "computed (ok)"));
+    assert!(has(lines, "length: 23"));
+    assert!(has(lines, "first_seq: 5"));
+    assert!(has(lines, "count: 2"));
+    assert!(has(lines, "op 0 (seq 5): kind 1 (Put)"));
+    assert!(has(lines, "01 6b") && has(lines, "key: b\"k\""));
+    assert!(has(lines, "value: b\"v\""));
+    assert!(has(lines, "op 1 (seq 6): kind 0 (Delete)"));
+    assert!(has(lines, "key: b\"x\""));
+}
+
 #[test]
 fn the_format_documents_wal_example_decodes() {
-    // docs/FORMAT.md Part II §2: put("k", "v"), delete("x") at first_seq 5, one Full fragment.
-    let bytes = [
-        0xe4, 0x84, 0x46, 0x9b, 0x17, 0x00, 0x01, 0x01, 0x05, 0, 0, 0, 0, 0, 0, 0, 0x02, 0, 0, 0,
-        0x01, 0x00, 0x01, 0x6b, 0x01, 0x76, 0x00, 0x00, 0x01, 0x78,
-    ];
+    // One Full fragment in a v2 log: file header, 11-byte fragment header, payload, end byte.
+    let mut bytes = FILE_HEADER.to_vec();
+    bytes.extend_from_slice(&[
+        0xe4, 0x84, 0x46, 0x9b, 0x17, 0x00, 0x01, 0xf1, 0xe2, 0x2d, 0xef,
+    ]);
+    bytes.extend_from_slice(&WAL_PAYLOAD);
+    bytes.push(0xa5);
     let (lines, problems) = listing(wal::dump, &bytes);
     assert_eq!(problems, 0, "{lines:#?}");
-    assert!(has(&lines, "e4 84 46 9b"));
-    assert!(has(&lines, "computed (ok)"));
-    assert!(has(&lines, "length: 23"));
-    assert!(has(&lines, "first_seq: 5"));
-    assert!(has(&lines, "count: 2"));
-    assert!(has(&lines, "op 0 (seq 5): kind 1 (Put)"));
-    assert!(has(&lines, "01 6b") && has(&lines, "key: b\"k\""));
-    assert!(has(&lines, "value: b\"v\""));
-    assert!(has(&lines, "op 1 (seq 6): kind 0 (Delete)"));
-    assert!(has(&lines, "key: b\"x\""));
+    check_wal_example(&lines);
+    for text in [
+        "file header (log format v2)",
+        "magic: \"SLOG\" ff ff",
+        "version: 2",
+        "crc: 0x62d84d77 stored, 0x62d84d77 computed (ok)",
+        "fragment at 12: Full (23-byte payload)",
+        "header crc: 0xef2de2f1 stored, 0xef2de2f1 computed (ok)",
+        "payload: 23 bytes at 23",
+        "end byte: 0xa5 (ok)",
+        "records: 1",
+    ] {
+        assert!(has(&lines, text), "{text} in {lines:#?}");
+    }
+    // A torn write filled with zeros is a note, not a problem; a flipped bit is a problem.
+    let mut torn = bytes.clone();
+    let n = torn.len();
+    torn[n - 5..].fill(0);
+    let (lines, problems) = listing(wal::dump, &torn);
+    assert_eq!(problems, 0, "{lines:#?}");
+    assert!(has(&lines, "torn write filled with zeros"), "{lines:#?}");
+    let mut flipped = bytes.clone();
+    flipped[16] ^= 0x01; // the length
+    let (lines, problems) = listing(wal::dump, &flipped);
+    assert!(problems > 0, "{lines:#?}");
+    assert!(
+        has(&lines, "fragment header checksum mismatch"),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn a_legacy_v1_wal_still_decodes() {
+    // The same record as written before log format v2: a 7-byte header, no file header.
+    let mut bytes = vec![0xe4, 0x84, 0x46, 0x9b, 0x17, 0x00, 0x01];
+    bytes.extend_from_slice(&WAL_PAYLOAD);
+    let (lines, problems) = listing(wal::dump, &bytes);
+    assert_eq!(problems, 0, "{lines:#?}");
+    assert!(has(&lines, "legacy v1 log"), "{lines:#?}");
+    check_wal_example(&lines);
 }
 
 #[test]
 fn the_format_documents_manifest_example_decodes() {
-    // docs/FORMAT.md Part II §3: the 48-byte edit behind its header.
-    let mut bytes = vec![0x05, 0x05, 0xff, 0x25, 0x30, 0x00, 0x01];
+    // docs/FORMAT.md Part II §3: the 48-byte edit behind its header, in a v2 log.
+    let mut bytes = FILE_HEADER.to_vec();
+    bytes.extend_from_slice(&[
+        0x05, 0x05, 0xff, 0x25, 0x30, 0x00, 0x01, 0x56, 0x1e, 0x4c, 0x1a,
+    ]);
     bytes.extend_from_slice(&[
         0x01, 0x01, 0x01, 0x04, 0x02, 0x01, 0x06, 0x03, 0x02, 0xac, 0x02, 0x04, 0x03, 0x00, 0x00,
         0x02, 0x05, 0x1d, 0x00, 0x01, 0x05, 0x80, 0x10, 0x09, 0x61, 0x01, 0x07, 0, 0, 0, 0, 0, 0,
         0x09, 0x62, 0x00, 0x03, 0, 0, 0, 0, 0, 0, 0x03, 0x07, 0x02, 0x01, 0x00,
     ]);
+    bytes.push(0xa5);
     let (lines, problems) = listing(manifest::dump, &bytes);
     assert_eq!(problems, 0, "{lines:#?}");
     for text in [

@@ -314,8 +314,16 @@ fn golden_current_and_manifest_framing() {
     };
     ManifestWriter::create(fs(), dir.path(), 12, &edit).unwrap();
     let bytes = std::fs::read(manifest_path(dir.path(), 12)).unwrap();
-    assert_eq!(bytes.len(), 7 + 48);
-    assert_eq!(&bytes[..7], &[0x05, 0x05, 0xff, 0x25, 0x30, 0x00, 0x01]);
+    // The v2 file header, the fragment header, the 48-byte edit, the end byte.
+    assert_eq!(bytes.len(), 12 + 11 + 48 + 1);
+    assert_eq!(&bytes[..4], b"SLOG");
+    assert_eq!(
+        &bytes[12..23],
+        &[
+            0x05, 0x05, 0xff, 0x25, 0x30, 0x00, 0x01, 0x56, 0x1e, 0x4c, 0x1a
+        ]
+    );
+    assert_eq!(bytes[71], 0xa5);
     let current = std::fs::read(dir.path().join(CURRENT)).unwrap();
     assert_eq!(current, current_contents(12).into_bytes());
 }

@@ -5,36 +5,59 @@
 //! The file is read one block at a time with positioned reads (memory: one block plus the
 //! record being assembled, which is bounded by the bytes actually present in the file).
 //!
+//! Versions: the first block decides. A valid v2 file header ("SLOG" ff ff, version 2, CRC)
+//! selects the v2 rules (`reader/v2.rs`); a prefix of that header followed only by zeros is a log
+//! torn before its header was complete (torn, no record); the magic with a bad CRC or another
+//! version is `Corruption` at offset 0; anything else is a legacy v1 log (`reader/v1.rs`).
+//!
 //! Classification (SPEC §6, §8), for the fragment starting at offset `o`:
 //! - **Torn tail** (`read_record` → `Ok(None)`, [`LogReader::tail_torn`] = true): the file ends
-//!   inside the header or the payload of the fragment, or the header is seven zero bytes and
-//!   every byte from there to the end of the file is zero (preallocated or unwritten space), or
-//!   the file ends inside a block trailer or while a fragmented record is still open.
+//!   inside a fragment whose length can be trusted, or inside a header; a damaged or zeroed
+//!   header, or a complete v2 fragment whose end byte is 0, followed only by zeros to the end of
+//!   the file (a torn write, preallocated or unwritten space); the file ends inside a block
+//!   trailer or while a fragmented record is still open.
 //! - **Corruption** (`Err(Error::Corruption { offset: o, .. })`, none of the record returned): a
-//!   complete fragment with a bad checksum, a length running past its block, an unknown type, a
-//!   `First`/`Middle` fragment not ending at its block's end, a broken sequence (`Middle`/`Last`
-//!   without `First`, `Full`/`First` inside an open record), a zeroed header followed by
-//!   non-zero bytes, or a non-zero block trailer.
+//!   complete fragment with a bad checksum or end byte and data after it, a damaged header with
+//!   data after it, a length running past its block, an unknown type, a `First`/`Middle`
+//!   fragment not ending at its block's end, a broken sequence (`Middle`/`Last` without `First`,
+//!   `Full`/`First` inside an open record), or a non-zero block trailer.
 //!
-//! Invariants: [`LogReader::valid_len`] is the end of the last complete record returned (0 at
-//! first); after a clean `Ok(None)`, `tail_torn() == (valid_len() < file size)`. Errors are
-//! sticky: once `read_record` failed it keeps returning the same error.
+//! Invariants: [`LogReader::valid_len`] is the end of the last complete record returned (the end
+//! of the file header of a v2 log before any record, 0 before that); after a clean `Ok(None)`,
+//! `tail_torn() == (valid_len() < file size)`. Errors are sticky: once `read_record` failed it
+//! keeps returning the same error.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::fs::{FileSystem, RandomAccessFile};
-use crate::wal::format::{BLOCK_SIZE, FragmentType, HEADER_SIZE, RawHeader, fragment_crc};
+use crate::wal::format::{
+    BLOCK_SIZE, FILE_HEADER_SIZE, FRAGMENT_OVERHEAD, FileStart, FragmentType, classify_file_start,
+};
+
+mod v1;
+mod v2;
+
+/// The framing rules a log is read by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Version {
+    /// Legacy: 7-byte headers without their own checksum, no file header.
+    V1,
+    /// A file header, 11-byte headers with a header checksum, an end byte per fragment.
+    V2,
+}
 
 /// What the next fragment turned out to be.
 enum Fragment {
-    /// A complete, verified fragment: payload at `block[start..end]`, starting at file `offset`.
+    /// A complete, verified fragment starting at file `offset`: payload at `block[start..end]`,
+    /// the fragment's framing ends at `block[next]`.
     Data {
         kind: FragmentType,
         offset: u64,
         start: usize,
         end: usize,
+        next: usize,
     },
     /// The file ended at a fragment boundary.
     End,
@@ -54,6 +77,8 @@ pub struct LogReader {
     block_start: u64,
     /// Whether `block` holds a loaded block (false before the first read).
     loaded: bool,
+    /// The log's version, known once the first block is read.
+    version: Option<Version>,
     /// Next unread position in `block`.
     pos: usize,
     valid_len: u64,
@@ -80,7 +105,7 @@ impl LogReader {
     /// A reader with a non-standard block size (tests exercise many block boundaries).
     pub(crate) fn with_block_size(file: Arc<dyn RandomAccessFile>, block_size: usize) -> LogReader {
         assert!(
-            block_size > HEADER_SIZE && block_size <= BLOCK_SIZE,
+            block_size > FILE_HEADER_SIZE + FRAGMENT_OVERHEAD && block_size <= BLOCK_SIZE,
             "bad log block size"
         );
         LogReader {
@@ -91,6 +116,7 @@ impl LogReader {
             block: Vec::new(),
             block_start: 0,
             loaded: false,
+            version: None,
             pos: 0,
             valid_len: 0,
             last_record_offset: 0,
@@ -163,13 +189,14 @@ impl LogReader {
         // File offset of the open fragmented record's `First` fragment.
         let mut open_record: Option<u64> = None;
         loop {
-            let (kind, offset, start, end) = match self.next_fragment()? {
+            let (kind, offset, start, end, next) = match self.next_fragment()? {
                 Fragment::Data {
                     kind,
                     offset,
                     start,
                     end,
-                } => (kind, offset, start, end),
+                    next,
+                } => (kind, offset, start, end, next),
                 Fragment::End => {
                     self.finished = true;
                     self.torn = self.valid_len < self.file_size;
@@ -203,7 +230,7 @@ impl LogReader {
             record.extend_from_slice(payload);
             if let Some(first) = record_start {
                 self.last_record_offset = first;
-                self.valid_len = self.block_start + end as u64;
+                self.valid_len = self.block_start + next as u64;
                 return Ok(true);
             }
         }
@@ -229,124 +256,68 @@ impl LogReader {
         Ok(true)
     }
 
+    /// The next fragment, by the rules of the log's version (found from the first block).
     fn next_fragment(&mut self) -> Result<Fragment> {
-        if !self.loaded && !self.load_next_block()? {
-            return Ok(Fragment::End);
-        }
-        loop {
-            let space = self.block_size - self.pos;
-            if space < HEADER_SIZE {
-                // Block trailer: the writer filled it with zeros.
-                let trailer = self.block.get(self.pos..).unwrap_or_default();
-                if trailer.iter().any(|&b| b != 0) {
-                    let offset = self.block_start + self.pos as u64;
-                    return Err(self.corrupt(offset, "non-zero bytes in a block trailer"));
-                }
+        let version = match self.version {
+            Some(version) => version,
+            None => {
                 if !self.load_next_block()? {
                     return Ok(Fragment::End);
                 }
-                continue;
-            }
-            let present = self.block.len() - self.pos;
-            let offset = self.block_start + self.pos as u64;
-            if present == 0 {
-                // Only the last (short) block can run out before its trailer.
-                return Ok(Fragment::End);
-            }
-            let Some(header) = self
-                .block
-                .get(self.pos..self.pos + HEADER_SIZE)
-                .and_then(|h| <&[u8; HEADER_SIZE]>::try_from(h).ok())
-            else {
-                return Ok(Fragment::Torn); // the file ends inside the header
-            };
-            let header = RawHeader::decode(header);
-            if header.is_zero() {
-                return self.zero_header_at(offset);
-            }
-            let length = usize::from(header.length);
-            if HEADER_SIZE + length > space {
-                return Err(self.corrupt(
-                    offset,
-                    format!("fragment length {length} runs past its block ({space} bytes left)"),
-                ));
-            }
-            if HEADER_SIZE + length > present {
-                // The file ends inside the payload: a torn last write, unless a complete,
-                // checksum-valid fragment follows (then the length field itself is damaged
-                // and records after it would be lost silently).
-                if self.complete_fragment_after(self.pos + HEADER_SIZE) {
-                    return Err(self.corrupt(
-                        offset,
-                        format!("fragment length {length} runs past the end of the file, yet complete fragments follow"),
-                    ));
+                match self.read_file_header()? {
+                    Some(version) => version,
+                    None => return Ok(Fragment::Torn),
                 }
-                return Ok(Fragment::Torn);
             }
-            let start = self.pos + HEADER_SIZE;
-            let end = start + length;
-            let payload = self.block.get(start..end).unwrap_or_default();
-            if fragment_crc(header.kind, payload) != header.crc {
-                return Err(self.corrupt(offset, "fragment checksum mismatch"));
-            }
-            let Some(kind) = FragmentType::from_u8(header.kind) else {
-                let reason = format!("unknown fragment type {}", header.kind);
-                return Err(self.corrupt(offset, reason));
-            };
-            if matches!(kind, FragmentType::First | FragmentType::Middle) && end != self.block_size
-            {
-                return Err(
-                    self.corrupt(offset, format!("{kind:?} fragment ends inside its block"))
-                );
-            }
-            self.pos = end;
-            return Ok(Fragment::Data {
-                kind,
-                offset,
-                start,
-                end,
-            });
+        };
+        match version {
+            Version::V1 => self.next_fragment_v1(),
+            Version::V2 => self.next_fragment_v2(),
         }
     }
 
-    /// Whether a complete fragment with a valid checksum starts anywhere in the loaded
-    /// (last) block at or after `from`. Used only when the file seems to end inside a
-    /// fragment; a false match needs a CRC32C collision.
-    fn complete_fragment_after(&self, from: usize) -> bool {
-        let mut p = from;
-        while p + HEADER_SIZE <= self.block.len() {
-            let header = self
-                .block
-                .get(p..p + HEADER_SIZE)
-                .and_then(|h| <&[u8; HEADER_SIZE]>::try_from(h).ok())
-                .map(RawHeader::decode);
-            if let Some(header) = header.filter(|h| !h.is_zero()) {
-                let end = p + HEADER_SIZE + usize::from(header.length);
-                if FragmentType::from_u8(header.kind).is_some() && end <= self.block.len() {
-                    let payload = self.block.get(p + HEADER_SIZE..end).unwrap_or_default();
-                    if fragment_crc(header.kind, payload) == header.crc {
-                        return true;
-                    }
-                }
+    /// Reads the file header in the just loaded first block: the log's version, with `pos` and
+    /// `valid_len` past the header, or `None` for a log torn inside its header.
+    fn read_file_header(&mut self) -> Result<Option<Version>> {
+        let mut start = classify_file_start(&self.block, true);
+        if start == FileStart::TornHeader && self.file_size > self.block.len() as u64 {
+            // Only zeros count as a torn header; look at the rest of the file too.
+            if self.first_nonzero_after(self.block.len() as u64)?.is_some() {
+                start = classify_file_start(&self.block, false);
             }
-            p += 1;
         }
-        false
+        let version = match start {
+            FileStart::V2 => {
+                self.pos = FILE_HEADER_SIZE;
+                self.valid_len = FILE_HEADER_SIZE as u64;
+                Version::V2
+            }
+            FileStart::V1 => Version::V1,
+            FileStart::TornHeader => return Ok(None),
+            FileStart::BadHeader => {
+                return Err(self.corrupt(0, "bad log file header (checksum or version)"));
+            }
+        };
+        self.version = Some(version);
+        Ok(Some(version))
     }
 
-    /// A zeroed header at `offset`: a torn tail if everything to the end of the file is zero.
-    fn zero_header_at(&mut self, offset: u64) -> Result<Fragment> {
-        loop {
-            let rest = self.block.get(self.pos..).unwrap_or_default();
-            if let Some(nonzero) = rest.iter().position(|&b| b != 0) {
-                let at = self.block_start + (self.pos + nonzero) as u64;
-                let reason = format!("zeroed fragment header followed by data at offset {at}");
-                return Err(self.corrupt(offset, reason));
+    /// The offset of the first non-zero byte at or after file offset `from`, reading the file
+    /// directly (the loaded block is left as it is).
+    fn first_nonzero_after(&self, from: u64) -> Result<Option<u64>> {
+        let mut buf = vec![0u8; self.block_size];
+        let mut at = from;
+        while at < self.file_size {
+            // Bounded by the block size, so it fits in usize.
+            let len = (self.file_size - at).min(self.block_size as u64) as usize;
+            let chunk = buf.get_mut(..len).unwrap_or_default();
+            self.file.read_exact_at(chunk, at)?;
+            if let Some(i) = chunk.iter().position(|&b| b != 0) {
+                return Ok(Some(at + i as u64));
             }
-            if !self.load_next_block()? {
-                return Ok(Fragment::Torn);
-            }
+            at += len as u64;
         }
+        Ok(None)
     }
 
     fn corrupt(&self, offset: u64, reason: impl Into<String>) -> Error {

@@ -123,7 +123,8 @@ impl SimFs {
     }
 
     /// A power loss whose kind (drop unsynced data, keep a random prefix of it, tear the
-    /// last writes) and random choices follow from `seed`; see [`power_loss_mode`].
+    /// last writes, with or without zeros after the tear) and random choices follow from
+    /// `seed`; see [`power_loss_mode`].
     pub fn power_loss(&self, seed: u64) -> SimFs {
         self.crash(power_loss_mode(seed))
     }
@@ -289,16 +290,16 @@ impl SimFs {
 }
 
 /// The crash mode `power_loss(seed)` uses: one of dropping unsynced data, keeping a random
-/// prefix of it, or tearing the last writes (without zero fill).
+/// prefix of it, or tearing the last writes, with or without zero fill (each a quarter).
 pub fn power_loss_mode(seed: u64) -> CrashMode {
     let mut rng = SplitMix::new(seed);
     let seed = rng.next_u64();
-    match rng.up_to(2) {
+    match rng.up_to(3) {
         0 => CrashMode::DropUnsynced,
         1 => CrashMode::KeepRandomPrefix { seed },
-        _ => CrashMode::TearLastWrite {
+        choice => CrashMode::TearLastWrite {
             seed,
-            zero_fill: false,
+            zero_fill: choice == 3,
         },
     }
 }
