@@ -39,10 +39,10 @@
 //! grows.
 
 use std::cmp::Ordering;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering as Mem};
 
 use super::arena::{Arena, Cursor, NULL, WORD};
 use crate::error::Result;
+use crate::sync::atomic::{AtomicU64, AtomicUsize, Ordering as Mem};
 
 /// The tallest node.
 pub(super) const MAX_HEIGHT: usize = 12;
