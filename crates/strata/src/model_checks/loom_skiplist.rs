@@ -12,6 +12,8 @@ fn model(name: &str, f: fn()) {
     let mut builder = loom::model::Builder::new();
     let bound = if super::long() { 4 } else { 3 };
     builder.preemption_bound = Some(bound);
+    // Every atomic access is a branch point, and a reader makes a few thousand.
+    builder.max_branches = 100_000;
     let start = std::time::Instant::now();
     let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = std::sync::Arc::clone(&runs);
