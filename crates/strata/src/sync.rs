@@ -17,8 +17,8 @@
 //! `Arc` stays `std`'s in every mode (shuttle re-exports it too): reference counts are read
 //! only under the `versions` lock, whose acquisitions are the scheduling points that matter.
 //!
-//! The model checks themselves live in `crate::model_checks` (shuttle) and
-//! `memtable/loom_tests.rs` (loom); docs/TESTING.md gives the commands.
+//! The model checks themselves live in `crate::model_checks` (`model_checks/`); docs/TESTING.md
+//! gives the commands.
 
 #[cfg(not(shuttle))]
 pub(crate) use parking_lot::{Condvar, Mutex, RwLock};
