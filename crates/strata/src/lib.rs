@@ -42,10 +42,13 @@ pub mod fuzzing;
 mod iter;
 pub mod key;
 mod memtable;
+#[cfg(all(test, any(shuttle, loom)))]
+mod model_checks;
 mod mvcc;
 mod options;
 pub mod policy;
 mod sstable;
+mod sync;
 pub mod tools;
 mod version;
 mod wal;

@@ -48,13 +48,7 @@ impl DbInner {
                 edit.new_files.push((task.output_level, f));
             }
         }
-        let kept: Vec<u64> = edit.new_files.iter().map(|(_, f)| f.number).collect();
-        let removed: Vec<Arc<FileMeta>> = task
-            .inputs
-            .iter()
-            .flat_map(|(_, fs)| fs.iter().cloned())
-            .filter(|f| !kept.contains(&f.number))
-            .collect();
+        let removed = obsolete_inputs(&task.inputs, &edit);
         self.log_and_apply(&mut versions, edit, None)?;
         versions.obsolete_files.extend(removed);
         drop(versions);
@@ -153,18 +147,7 @@ impl DbInner {
     pub(crate) fn purge_obsolete_files(&self) {
         let deletable: Vec<u64> = {
             let mut versions = self.versions.lock();
-            let mut out = Vec::new();
-            // Only the obsolete list holds the last reference once every reader let go; no
-            // new reference can appear, since no live version holds the file.
-            versions.obsolete_files.retain(|f| {
-                if Arc::strong_count(f) == 1 {
-                    out.push(f.number);
-                    false
-                } else {
-                    true
-                }
-            });
-            out
+            versions.take_unreferenced()
         };
         if deletable.is_empty() {
             return;
@@ -179,6 +162,21 @@ impl DbInner {
             tracing::warn!(error = %e, "could not sync the directory after deletions");
         }
     }
+}
+
+/// The inputs of a compaction that its `edit` makes obsolete: every input but those the edit
+/// adds back (trivial moves). The `Arc`s are the versions' own, so the purge can tell when the
+/// last reader of an older version let go.
+pub(crate) fn obsolete_inputs(
+    inputs: &[(u32, Vec<Arc<FileMeta>>)],
+    edit: &VersionEdit,
+) -> Vec<Arc<FileMeta>> {
+    let kept: Vec<u64> = edit.new_files.iter().map(|(_, f)| f.number).collect();
+    inputs
+        .iter()
+        .flat_map(|(_, fs)| fs.iter().cloned())
+        .filter(|f| !kept.contains(&f.number))
+        .collect()
 }
 
 /// Completes a tiered task's `edit` (inputs already deleted): the outputs as one tier (id =

@@ -26,10 +26,10 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
-use parking_lot::{Condvar, Mutex, RwLock};
+use crate::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use crate::sync::{Condvar, Mutex, RwLock};
 
 use crate::cache::TableCache;
 use crate::db::stats::Counters;
@@ -81,6 +81,25 @@ pub(crate) struct VersionsState {
     pub running_compactions: usize,
     /// Tells background threads to stop.
     pub shutting_down: bool,
+}
+
+impl VersionsState {
+    /// Takes the obsolete files that nothing else references any more and returns their
+    /// numbers, to be deleted. Only the obsolete list holds the last reference once every
+    /// reader let go; no new reference can appear, since no live version holds the file
+    /// (a trivially moved file keeps its `Arc`, see `Version::apply`).
+    pub(crate) fn take_unreferenced(&mut self) -> Vec<u64> {
+        let mut out = Vec::new();
+        self.obsolete_files.retain(|f| {
+            if Arc::strong_count(f) == 1 {
+                out.push(f.number);
+                false
+            } else {
+                true
+            }
+        });
+        out
+    }
 }
 
 pub(crate) struct DbInner {

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use parking_lot::{Condvar, Mutex};
+use crate::sync::{Condvar, Mutex};
 
 use crate::batch::WriteBatch;
 use crate::db::state::{DbInner, SuperVersion, WalState};
@@ -30,7 +30,9 @@ use crate::error::{Error, Result};
 use crate::filename;
 use crate::key::MAX_SEQUENCE;
 use crate::memtable::MemTable;
-use crate::mvcc::conflict::TxnCheck;
+use crate::mvcc::conflict::{ConflictLog, TxnCheck};
+use crate::mvcc::watermark::ReadPoints;
+use crate::sync::atomic::AtomicU64;
 use crate::wal::LogWriter;
 
 /// A leader groups at most this many bytes of batches (a single larger batch goes alone).
@@ -71,14 +73,21 @@ impl CommitQueue {
             self.cv.wait(&mut q);
         }
     }
-}
 
-impl DbInner {
-    /// Runs `op` through the commit queue; returns the op's result (for Freeze: the id of the
-    /// memtable frozen, 0 if none).
-    pub(crate) fn submit(&self, op: Op) -> Result<u64> {
+    /// Runs `op` through the queue and returns its result. If this writer becomes the leader,
+    /// `lead` runs its group's ops (this op first) without the queue lock and must return one
+    /// result per op, in order; otherwise a leader delivers this op's result.
+    ///
+    /// Invariants: at most one leader runs `lead` at a time (the leader's slot stays at the
+    /// front until its group's results are delivered); a group is either consecutive writes
+    /// or one `Freeze`/`Sync` alone; every submitter gets exactly one result.
+    pub(crate) fn submit(
+        &self,
+        op: Op,
+        lead: impl FnOnce(Vec<Op>) -> Vec<Result<u64>>,
+    ) -> Result<u64> {
         let slot = Arc::new(Mutex::new(Slot { op, result: None }));
-        let mut q = self.commit.queue.lock();
+        let mut q = self.queue.lock();
         q.push_back(Arc::clone(&slot));
         loop {
             if let Some(result) = slot.lock().result.take() {
@@ -87,7 +96,7 @@ impl DbInner {
             if q.front().is_some_and(|f| Arc::ptr_eq(f, &slot)) {
                 break;
             }
-            self.commit.cv.wait(&mut q);
+            self.cv.wait(&mut q);
         }
         // We are the leader: take the group's ops out of their slots (no slot lock is held
         // during I/O, so followers and new writers can always enqueue).
@@ -117,20 +126,28 @@ impl DbInner {
         }
         drop(q);
 
-        let results = self.lead(ops);
+        let results = lead(ops);
         // One result per slot taken, so exactly the group leaves the front of the queue.
         debug_assert!(group > 0 && results.len() == group);
 
-        let mut q = self.commit.queue.lock();
+        let mut q = self.queue.lock();
         for r in results {
             if let Some(s) = q.pop_front() {
                 s.lock().result = Some(r);
             }
         }
-        self.commit.cv.notify_all();
+        self.cv.notify_all();
         drop(q);
         let result = slot.lock().result.take();
         result.unwrap_or(Err(Error::Closed))
+    }
+}
+
+impl DbInner {
+    /// Runs `op` through the commit queue; returns the op's result (for Freeze: the id of the
+    /// memtable frozen, 0 if none).
+    pub(crate) fn submit(&self, op: Op) -> Result<u64> {
+        self.commit.submit(op, |ops| self.lead(ops))
     }
 
     /// The leader's work for one group; one result per op.
@@ -232,24 +249,15 @@ impl DbInner {
             return results;
         }
         debug_assert_eq!(seq, last_seq + 1);
-        // 3. Publish: the whole group becomes visible at once. The read points learn
-        //    atomically whether a transaction is live that needs the group's keys recorded.
-        match self.read_points.publish(&self.last_visible, last_seq) {
-            Some(oldest_txn_read) => {
-                if !recorded {
-                    let mut seq = first_seq;
-                    for batch in accepted() {
-                        wal.conflicts.record(batch, seq);
-                        seq += u64::from(batch.count());
-                    }
-                }
-                wal.conflicts.prune(oldest_txn_read);
-            }
-            None => {
-                debug_assert!(!recorded, "a committing transaction is live");
-                wal.conflicts.reset(last_seq);
-            }
-        }
+        // 3. Publish: the whole group becomes visible at once.
+        publish_group(
+            &self.read_points,
+            &self.last_visible,
+            &mut wal.conflicts,
+            (first_seq, last_seq),
+            accepted(),
+            recorded,
+        );
         self.stats
             .user_bytes_written
             .fetch_add(bytes, Ordering::Relaxed);
@@ -507,6 +515,37 @@ impl DbInner {
             check: None,
         })
         .map(|_| ())
+    }
+}
+
+/// Publishes the group `first_seq..=last_seq` (made of `batches`, in seq order) as visible:
+/// one store of `last_visible`, under the read points' lock, so the read points learn
+/// atomically whether a transaction is live that needs the group's keys in the conflict log
+/// (`recorded`: `admit` already recorded them). Then prunes the log to the oldest live
+/// transaction, or empties it when none is live.
+pub(crate) fn publish_group<'a>(
+    read_points: &ReadPoints,
+    last_visible: &AtomicU64,
+    conflicts: &mut ConflictLog,
+    (first_seq, last_seq): (u64, u64),
+    batches: impl Iterator<Item = &'a WriteBatch>,
+    recorded: bool,
+) {
+    match read_points.publish(last_visible, last_seq) {
+        Some(oldest_txn_read) => {
+            if !recorded {
+                let mut seq = first_seq;
+                for batch in batches {
+                    conflicts.record(batch, seq);
+                    seq += u64::from(batch.count());
+                }
+            }
+            conflicts.prune(oldest_txn_read);
+        }
+        None => {
+            debug_assert!(!recorded, "a committing transaction is live");
+            conflicts.reset(last_seq);
+        }
     }
 }
 

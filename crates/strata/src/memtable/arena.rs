@@ -24,7 +24,8 @@
 //! it names fits in that chunk (checked with `debug_assert!` on allocation).
 
 use std::sync::OnceLock;
-use std::sync::atomic::AtomicU64;
+
+use crate::sync::atomic::AtomicU64;
 
 use crate::error::{Error, Result};
 
@@ -36,7 +37,11 @@ pub(super) const WORD: usize = 8;
 /// (its dynamic mmap threshold never rises above 32 MiB on 64-bit), so freeing returns them.
 pub(super) const MAX_CHUNK_BYTES: usize = 32 << 20;
 /// Smallest chunk (tiny memtables in tests and small embedded uses).
+#[cfg(not(any(shuttle, loom)))]
 const MIN_CHUNK_BYTES: usize = 64 << 10;
+/// Under a model checker every word is a tracked object: small chunks keep an execution cheap.
+#[cfg(any(shuttle, loom))]
+const MIN_CHUNK_BYTES: usize = 2 << 10;
 /// Chunk slots per arena. With chunks of at least `MAX_CHUNK_BYTES` once the memtable is large,
 /// this bounds one memtable at 32 GiB, far above any memtable a group of writes can build
 /// (the database freezes a memtable after the group that filled it; a batch is at most 256
@@ -133,6 +138,7 @@ impl Arena {
 }
 
 /// `n` zeroed atomic words in one allocation (`alloc_zeroed`: untouched pages stay free).
+#[cfg(not(any(shuttle, loom)))]
 fn zeroed_words(n: usize) -> Result<Box<[AtomicU64]>> {
     bytemuck::allocation::try_zeroed_slice_box::<AtomicU64>(n).map_err(|()| {
         Error::InvalidArgument(format!(
@@ -140,6 +146,12 @@ fn zeroed_words(n: usize) -> Result<Box<[AtomicU64]>> {
             n * WORD
         ))
     })
+}
+
+/// `n` zero words of the model checker's atomics (not `Zeroable`: built one by one).
+#[cfg(any(shuttle, loom))]
+fn zeroed_words(n: usize) -> Result<Box<[AtomicU64]>> {
+    Ok((0..n).map(|_| AtomicU64::new(0)).collect())
 }
 
 #[cfg(test)]

@@ -24,10 +24,11 @@ mod iter;
 mod skiplist;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use bytes::Bytes;
-use parking_lot::Mutex;
+
+use crate::sync::Mutex;
+use crate::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use crate::error::Result;
 use crate::key::{KIND_SEEK, MAX_SEQUENCE, SeqNum, ValueKind};

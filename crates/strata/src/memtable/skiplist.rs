@@ -28,17 +28,21 @@
 //! `Relaxed` stores, sets the node's own links, then splices it in bottom-up, each splice a
 //! `Release` store; readers load links with `Acquire`, so a node a reader reaches is complete.
 //! A reader may miss a node being spliced in at the moment (the database never needs such
-//! nodes: they are above every reader's sequence number).
+//! nodes: they are above every reader's sequence number), but a search only ever returns a
+//! node it compared with its target: a link loaded again after the comparisons may already
+//! lead to a newer node that sorts before the target (`seek_ge` once did this, and a `get` at
+//! a snapshot could return a version above it; found by the shuttle check in
+//! `model_checks/skiplist.rs`).
 //!
 //! Invariants: internal keys are unique (the caller never reuses a seq); every level's list is
 //! strictly ascending; a node's links at level `l` exist iff `l < height`; `max_height` only
 //! grows.
 
 use std::cmp::Ordering;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering as Mem};
 
 use super::arena::{Arena, Cursor, NULL, WORD};
 use crate::error::Result;
+use crate::sync::atomic::{AtomicU64, AtomicUsize, Ordering as Mem};
 
 /// The tallest node.
 pub(super) const MAX_HEIGHT: usize = 12;
@@ -261,14 +265,19 @@ impl SkipList {
     }
 
     /// Walks down from the head, moving right while `before(node)` holds. Returns the last
-    /// node for which it held (the head if none), and at each level that node is recorded in
-    /// `prev` when given.
+    /// node for which it held (the head if none) and the level-0 successor it was compared
+    /// with (for which `before` failed; null if none), and at each level the last node for
+    /// which it held is recorded in `prev` when given.
+    ///
+    /// The successor is returned rather than loaded again: the writer may splice a node in
+    /// after the last node at any moment, and such a node was never compared (it may lie
+    /// before the target).
     #[inline]
     fn descend(
         &self,
         mut before: impl FnMut(Node<'_>) -> bool,
         mut prev: Option<&mut [u64; MAX_HEIGHT]>,
-    ) -> u64 {
+    ) -> (u64, u64) {
         let mut x = self.head;
         let mut level = self.max_height.load(Mem::Relaxed).clamp(1, MAX_HEIGHT) - 1;
         loop {
@@ -283,7 +292,7 @@ impl SkipList {
                 *slot = x;
             }
             if level == 0 {
-                return x;
+                return (x, next);
             }
             level -= 1;
         }
@@ -291,25 +300,25 @@ impl SkipList {
 
     /// The first node >= `(user_key, trailer)`, or null.
     pub(super) fn seek_ge(&self, user_key: &[u8], trailer: u64) -> u64 {
-        let x = self.descend(|n| n.compare(user_key, trailer) == Ordering::Less, None);
-        self.next(x)
+        let (_, next) = self.descend(|n| n.compare(user_key, trailer) == Ordering::Less, None);
+        next
     }
 
     /// The last node <= `(user_key, trailer)`, or null.
     pub(super) fn seek_le(&self, user_key: &[u8], trailer: u64) -> u64 {
-        let x = self.descend(|n| n.compare(user_key, trailer) != Ordering::Greater, None);
+        let (x, _) = self.descend(|n| n.compare(user_key, trailer) != Ordering::Greater, None);
         if x == self.head { NULL } else { x }
     }
 
     /// The last node < `(user_key, trailer)`, or null.
     pub(super) fn seek_lt(&self, user_key: &[u8], trailer: u64) -> u64 {
-        let x = self.descend(|n| n.compare(user_key, trailer) == Ordering::Less, None);
+        let (x, _) = self.descend(|n| n.compare(user_key, trailer) == Ordering::Less, None);
         if x == self.head { NULL } else { x }
     }
 
     /// The last node, or null.
     pub(super) fn last(&self) -> u64 {
-        let x = self.descend(|_| true, None);
+        let (x, _) = self.descend(|_| true, None);
         if x == self.head { NULL } else { x }
     }
 

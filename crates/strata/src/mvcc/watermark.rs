@@ -15,10 +15,9 @@
 //!
 //! Cost: O(log n) per register/unregister/publish (`BTreeMap`s of seq -> count).
 
+use crate::sync::Mutex;
+use crate::sync::atomic::{AtomicU64, Ordering};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use parking_lot::Mutex;
 
 use crate::key::SeqNum;
 
