@@ -36,6 +36,14 @@ pub(crate) mod atomic {
     pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 }
 
+/// `yield_now`: `std`'s, or shuttle's (a scheduling point) under shuttle.
+pub(crate) mod thread {
+    #[cfg(shuttle)]
+    pub(crate) use shuttle::thread::yield_now;
+    #[cfg(not(shuttle))]
+    pub(crate) use std::thread::yield_now;
+}
+
 /// shuttle's primitives with `parking_lot`'s signatures (no poisoning: a panic under shuttle
 /// fails the whole check anyway).
 #[cfg(shuttle)]

@@ -168,7 +168,8 @@ fn writers_readers_and_compactions_at_once_match_per_writer_models() -> Result<(
             let mut rng = StdRng::seed_from_u64(r);
             let mut held: Vec<(strata::Snapshot, View)> = Vec::new();
             let mut checks = 0;
-            while !stop.load(Ordering::SeqCst) {
+            // At least one view even if the writers finish first (a loaded machine).
+            while checks == 0 || !stop.load(Ordering::SeqCst) {
                 let lo = counts(&acked);
                 let snap = db.snapshot();
                 let it = db.iter()?;
@@ -223,7 +224,8 @@ fn writers_readers_and_compactions_at_once_match_per_writer_models() -> Result<(
         let (db, stop) = (db.clone(), Arc::clone(&stop));
         std::thread::spawn(move || -> Result<u64> {
             let mut rounds = 0;
-            while !stop.load(Ordering::SeqCst) {
+            // At least one round even if the writers finish first (a loaded machine).
+            while rounds == 0 || !stop.load(Ordering::SeqCst) {
                 db.flush()?;
                 if rounds % 4 == 3 {
                     db.compact()?;

@@ -15,7 +15,8 @@ use super::{Compression, Engine, Result, Settings};
 pub const NOTES: &[&str] = &[
     "write_buffer_size, block_size, full bloom filter (10 bits, not block-based), LRU block \
      cache of --cache-size, compression: matched; level compaction with RocksDB's defaults \
-     (64 MiB target files, 256 MiB L1, x10, dynamic level bytes)",
+     (64 MiB target files, 256 MiB L1, x10, the file with the least overlap below first \
+     (kMinOverlappingRatio); level targets static in 7.8.3, dynamic by default from 8.4)",
     "index and filter blocks live outside the block cache (RocksDB's default), like Strata's",
     "sync: WriteOptions::set_sync(true) (fdatasync of the WAL, group commit across threads)",
     "compact_all = compact_range(None, None) (flushes first; bottommost level kept if no filter)",

@@ -7,8 +7,9 @@
 //! consecutive seqs to the accepted ops, appends one WAL record per batch with one
 //! `write(2)`, syncs once if any member asked for it, inserts every record into the memtable,
 //! publishes the group's last seq (recording its keys if a transaction is live), then marks
-//! the members done and wakes them. Only the leader touches the
-//! WAL and freezes memtables, so both need no further coordination with writers.
+//! the members done and wakes them, each on its own condvar, and the next leader last (writers
+//! waiting for a later group sleep on). Only the leader touches the WAL and freezes memtables,
+//! so both need no further coordination with writers.
 //!
 //! Durable order: the WAL append (and fsync for sync writes) happens before the memtable
 //! insert, which happens before the seq is published — so nothing becomes visible that a
@@ -32,7 +33,8 @@ use crate::key::MAX_SEQUENCE;
 use crate::memtable::MemTable;
 use crate::mvcc::conflict::{ConflictLog, TxnCheck};
 use crate::mvcc::watermark::ReadPoints;
-use crate::sync::atomic::AtomicU64;
+use crate::sync::atomic::{AtomicU64, AtomicUsize};
+use crate::sync::thread;
 use crate::wal::LogWriter;
 
 /// A leader groups at most this many bytes of batches (a single larger batch goes alone).
@@ -56,13 +58,29 @@ pub(crate) enum Op {
 struct Slot {
     op: Op,
     result: Option<Result<u64>>,
+    /// Set once the slot is at the front of the queue: its writer leads the next group.
+    lead: bool,
+}
+
+/// One writer's place in the queue, with a wakeup of its own: a leader wakes exactly its
+/// group's members and the next leader, never writers still waiting for a later group.
+struct Waiter {
+    slot: Mutex<Slot>,
+    cv: Condvar,
 }
 
 /// The queue of pending writes.
+///
+/// Invariants: the front waiter's writer is the only leader; a waiter leaves the queue only
+/// when a leader sets its result; `lead` is set (under the queue lock) only on the front.
+/// Lock order: the queue, then a slot.
 #[derive(Default)]
 pub(crate) struct CommitQueue {
-    queue: Mutex<VecDeque<Arc<Mutex<Slot>>>>,
-    cv: Condvar,
+    queue: Mutex<VecDeque<Arc<Waiter>>>,
+    /// Signalled when the queue becomes empty.
+    idle: Condvar,
+    /// Slots in the last group led (a hint for the leader's yield, see `submit`).
+    last_group: AtomicUsize,
 }
 
 impl CommitQueue {
@@ -70,13 +88,14 @@ impl CommitQueue {
     pub(crate) fn wait_idle(&self) {
         let mut q = self.queue.lock();
         while !q.is_empty() {
-            self.cv.wait(&mut q);
+            self.idle.wait(&mut q);
         }
     }
 
     /// Runs `op` through the queue and returns its result. If this writer becomes the leader,
     /// `lead` runs its group's ops (this op first) without the queue lock and must return one
-    /// result per op, in order; otherwise a leader delivers this op's result.
+    /// result per op, in order; otherwise a leader delivers this op's result. `sync_writes`
+    /// says every write syncs (the leader's yield below).
     ///
     /// Invariants: at most one leader runs `lead` at a time (the leader's slot stays at the
     /// front until its group's results are delivered); a group is either consecutive writes
@@ -84,27 +103,51 @@ impl CommitQueue {
     pub(crate) fn submit(
         &self,
         op: Op,
+        sync_writes: bool,
         lead: impl FnOnce(Vec<Op>) -> Vec<Result<u64>>,
     ) -> Result<u64> {
-        let slot = Arc::new(Mutex::new(Slot { op, result: None }));
-        let mut q = self.queue.lock();
-        q.push_back(Arc::clone(&slot));
-        loop {
-            if let Some(result) = slot.lock().result.take() {
+        let me = Arc::new(Waiter {
+            slot: Mutex::new(Slot {
+                op,
+                result: None,
+                lead: false,
+            }),
+            cv: Condvar::new(),
+        });
+        let leads_now = {
+            let mut q = self.queue.lock();
+            q.push_back(Arc::clone(&me));
+            q.len() == 1
+        };
+        if !leads_now {
+            // Both flags are set under the slot lock before the wakeup, so none is lost.
+            let mut slot = me.slot.lock();
+            while slot.result.is_none() && !slot.lead {
+                me.cv.wait(&mut slot);
+            }
+            if let Some(result) = slot.result.take() {
                 return result;
             }
-            if q.front().is_some_and(|f| Arc::ptr_eq(f, &slot)) {
-                break;
-            }
-            self.cv.wait(&mut q);
+        }
+        // A leader of a sync write among concurrent writers (others were queued before it,
+        // or the last group had several members) yields the CPU once before taking its
+        // group: the previous group's members, woken just before it, then enqueue their next
+        // writes in time to share this group's fsync (8 writers: 6.7-7.5 writes per fsync
+        // instead of 4.1-5.2). A lone writer never yields.
+        let concurrent = !leads_now || self.last_group.load(Ordering::Relaxed) > 1;
+        if concurrent && (sync_writes || matches!(me.slot.lock().op, Op::Write { sync: true, .. }))
+        {
+            thread::yield_now();
         }
         // We are the leader: take the group's ops out of their slots (no slot lock is held
         // during I/O, so followers and new writers can always enqueue).
+        let q = self.queue.lock();
+        debug_assert!(q.front().is_some_and(|f| Arc::ptr_eq(f, &me)));
         let mut group = 0usize;
         let mut ops: Vec<Op> = Vec::new();
         let mut bytes = 0usize;
-        for s in q.iter() {
-            let mut guard = s.lock();
+        for w in q.iter() {
+            let mut guard = w.slot.lock();
             match &guard.op {
                 Op::Write { batch, .. } => {
                     if !ops.is_empty() && bytes + batch.approximate_size() > GROUP_BYTES {
@@ -129,16 +172,32 @@ impl CommitQueue {
         let results = lead(ops);
         // One result per slot taken, so exactly the group leaves the front of the queue.
         debug_assert!(group > 0 && results.len() == group);
+        self.last_group.store(group, Ordering::Relaxed);
 
+        let mut done = Vec::with_capacity(results.len());
         let mut q = self.queue.lock();
         for r in results {
-            if let Some(s) = q.pop_front() {
-                s.lock().result = Some(r);
+            if let Some(w) = q.pop_front() {
+                w.slot.lock().result = Some(r);
+                done.push(w);
             }
         }
-        self.cv.notify_all();
+        let next = q.front().cloned();
+        if let Some(w) = &next {
+            w.slot.lock().lead = true;
+        } else {
+            self.idle.notify_all();
+        }
         drop(q);
-        let result = slot.lock().result.take();
+        // Members first, the next leader last: members that write again at once can still
+        // join the next group.
+        for w in done.iter().filter(|w| !Arc::ptr_eq(w, &me)) {
+            w.cv.notify_one();
+        }
+        if let Some(w) = next {
+            w.cv.notify_one();
+        }
+        let result = me.slot.lock().result.take();
         result.unwrap_or(Err(Error::Closed))
     }
 }
@@ -147,7 +206,8 @@ impl DbInner {
     /// Runs `op` through the commit queue; returns the op's result (for Freeze: the id of the
     /// memtable frozen, 0 if none).
     pub(crate) fn submit(&self, op: Op) -> Result<u64> {
-        self.commit.submit(op, |ops| self.lead(ops))
+        self.commit
+            .submit(op, self.opts.sync_writes, |ops| self.lead(ops))
     }
 
     /// The leader's work for one group; one result per op.

@@ -99,7 +99,7 @@ impl Harness {
     }
 
     fn submit(&self, op: Op) -> Result<u64> {
-        self.queue.submit(op, |ops| self.lead(ops))
+        self.queue.submit(op, true, |ops| self.lead(ops))
     }
 }
 
