@@ -133,6 +133,10 @@ mod shim {
         pub(crate) fn notify_all(&self) {
             self.0.notify_all();
         }
+
+        pub(crate) fn notify_one(&self) {
+            self.0.notify_one();
+        }
     }
 
     /// A reader-writer lock whose `read`/`write` return the guards.
