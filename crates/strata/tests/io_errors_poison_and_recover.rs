@@ -256,10 +256,23 @@ fn inject_once(
             last_db = Some(db);
             break;
         }
-        match db.close() {
+        let closed = db.close();
+        // Calls made while closing (background jobs finishing, the last sync) belong to this
+        // session: keep them out of the next session's trace, or a fault fired here would be
+        // blamed on the next session's freshly opened database (which rightly is not
+        // poisoned). A background failure during close poisons a database that is closing
+        // anyway; the healthy reopen below checks that nothing acknowledged was lost.
+        let close_trace = fs.take_trace();
+        fs.set_trace(true);
+        let injected_at_close = close_trace.iter().any(|c| c.injected);
+        trace_all.extend(close_trace);
+        match closed {
             Ok(()) => {
                 if opts.enable_wal {
                     history.durable = history.acked;
+                }
+                if injected_at_close {
+                    break;
                 }
             }
             Err(e) => {
