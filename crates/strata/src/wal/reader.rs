@@ -257,6 +257,42 @@ impl LogReader {
     }
 
     /// The next fragment, by the rules of the log's version (found from the first block).
+    /// Moves past block trailers to where the next fragment's header starts (both versions
+    /// share this): `Ok((offset, header))` with the `N` header bytes at file `offset`
+    /// (`self.pos` stays at them), or `Err(End)` at the end of the file at a fragment
+    /// boundary, `Err(Torn)` when the file ends inside the header. A block with fewer than
+    /// `overhead` bytes left ends in a trailer, which must be zeros (else `Corruption`).
+    fn next_header<const N: usize>(
+        &mut self,
+        overhead: usize,
+    ) -> Result<std::result::Result<(u64, [u8; N]), Fragment>> {
+        loop {
+            if self.block_size - self.pos < overhead {
+                // Block trailer: the writer filled it with zeros.
+                let trailer = self.block.get(self.pos..).unwrap_or_default();
+                if trailer.iter().any(|&b| b != 0) {
+                    let offset = self.block_start + self.pos as u64;
+                    return Err(self.corrupt(offset, "non-zero bytes in a block trailer"));
+                }
+                if !self.load_next_block()? {
+                    return Ok(Err(Fragment::End));
+                }
+                continue;
+            }
+            if self.block.len() == self.pos {
+                // Only the last (short) block can run out before its trailer.
+                return Ok(Err(Fragment::End));
+            }
+            let offset = self.block_start + self.pos as u64;
+            return Ok(self
+                .block
+                .get(self.pos..self.pos + N)
+                .and_then(|h| <[u8; N]>::try_from(h).ok())
+                .map(|h| (offset, h))
+                .ok_or(Fragment::Torn)); // the file ends inside the header
+        }
+    }
+
     fn next_fragment(&mut self) -> Result<Fragment> {
         let version = match self.version {
             Some(version) => version,

@@ -12,81 +12,56 @@ use crate::wal::format::{FragmentType, RawHeader, V1_HEADER_SIZE, fragment_crc};
 impl LogReader {
     /// The next fragment of a v1 log (the first block is loaded).
     pub(super) fn next_fragment_v1(&mut self) -> Result<Fragment> {
-        loop {
-            let space = self.block_size - self.pos;
-            if space < V1_HEADER_SIZE {
-                // Block trailer: the writer filled it with zeros.
-                let trailer = self.block.get(self.pos..).unwrap_or_default();
-                if trailer.iter().any(|&b| b != 0) {
-                    let offset = self.block_start + self.pos as u64;
-                    return Err(self.corrupt(offset, "non-zero bytes in a block trailer"));
-                }
-                if !self.load_next_block()? {
-                    return Ok(Fragment::End);
-                }
-                continue;
-            }
-            let present = self.block.len() - self.pos;
-            let offset = self.block_start + self.pos as u64;
-            if present == 0 {
-                // Only the last (short) block can run out before its trailer.
-                return Ok(Fragment::End);
-            }
-            let Some(header) = self
-                .block
-                .get(self.pos..self.pos + V1_HEADER_SIZE)
-                .and_then(|h| <&[u8; V1_HEADER_SIZE]>::try_from(h).ok())
-            else {
-                return Ok(Fragment::Torn); // the file ends inside the header
-            };
-            let header = RawHeader::decode_v1(header);
-            if header.is_zero() {
-                return self.zero_header_at(offset);
-            }
-            let length = usize::from(header.length);
-            if V1_HEADER_SIZE + length > space {
+        let (offset, header) = match self.next_header::<V1_HEADER_SIZE>(V1_HEADER_SIZE)? {
+            Ok(found) => found,
+            Err(done) => return Ok(done),
+        };
+        let header = RawHeader::decode_v1(&header);
+        let space = self.block_size - self.pos;
+        let present = self.block.len() - self.pos;
+        if header.is_zero() {
+            return self.zero_header_at(offset);
+        }
+        let length = usize::from(header.length);
+        if V1_HEADER_SIZE + length > space {
+            return Err(self.corrupt(
+                offset,
+                format!("fragment length {length} runs past its block ({space} bytes left)"),
+            ));
+        }
+        if V1_HEADER_SIZE + length > present {
+            // The file ends inside the payload: a torn last write, unless a complete,
+            // checksum-valid fragment follows (then the length field itself is damaged
+            // and records after it would be lost silently).
+            if self.complete_fragment_after(self.pos + V1_HEADER_SIZE) {
                 return Err(self.corrupt(
                     offset,
-                    format!("fragment length {length} runs past its block ({space} bytes left)"),
+                    format!("fragment length {length} runs past the end of the file, yet complete fragments follow"),
                 ));
             }
-            if V1_HEADER_SIZE + length > present {
-                // The file ends inside the payload: a torn last write, unless a complete,
-                // checksum-valid fragment follows (then the length field itself is damaged
-                // and records after it would be lost silently).
-                if self.complete_fragment_after(self.pos + V1_HEADER_SIZE) {
-                    return Err(self.corrupt(
-                        offset,
-                        format!("fragment length {length} runs past the end of the file, yet complete fragments follow"),
-                    ));
-                }
-                return Ok(Fragment::Torn);
-            }
-            let start = self.pos + V1_HEADER_SIZE;
-            let end = start + length;
-            let payload = self.block.get(start..end).unwrap_or_default();
-            if fragment_crc(header.kind, payload) != header.crc {
-                return Err(self.corrupt(offset, "fragment checksum mismatch"));
-            }
-            let Some(kind) = FragmentType::from_u8(header.kind) else {
-                let reason = format!("unknown fragment type {}", header.kind);
-                return Err(self.corrupt(offset, reason));
-            };
-            if matches!(kind, FragmentType::First | FragmentType::Middle) && end != self.block_size
-            {
-                return Err(
-                    self.corrupt(offset, format!("{kind:?} fragment ends inside its block"))
-                );
-            }
-            self.pos = end;
-            return Ok(Fragment::Data {
-                kind,
-                offset,
-                start,
-                end,
-                next: end,
-            });
+            return Ok(Fragment::Torn);
         }
+        let start = self.pos + V1_HEADER_SIZE;
+        let end = start + length;
+        let payload = self.block.get(start..end).unwrap_or_default();
+        if fragment_crc(header.kind, payload) != header.crc {
+            return Err(self.corrupt(offset, "fragment checksum mismatch"));
+        }
+        let Some(kind) = FragmentType::from_u8(header.kind) else {
+            let reason = format!("unknown fragment type {}", header.kind);
+            return Err(self.corrupt(offset, reason));
+        };
+        if matches!(kind, FragmentType::First | FragmentType::Middle) && end != self.block_size {
+            return Err(self.corrupt(offset, format!("{kind:?} fragment ends inside its block")));
+        }
+        self.pos = end;
+        Ok(Fragment::Data {
+            kind,
+            offset,
+            start,
+            end,
+            next: end,
+        })
     }
 
     /// Whether a complete fragment with a valid checksum starts anywhere in the loaded

@@ -22,91 +22,66 @@ use crate::wal::format::{
 impl LogReader {
     /// The next fragment of a v2 log (the first block is loaded, `pos` past the file header).
     pub(super) fn next_fragment_v2(&mut self) -> Result<Fragment> {
-        loop {
-            let space = self.block_size - self.pos;
-            if space < FRAGMENT_OVERHEAD {
-                // Block trailer: the writer filled it with zeros.
-                let trailer = self.block.get(self.pos..).unwrap_or_default();
-                if trailer.iter().any(|&b| b != 0) {
-                    let offset = self.block_start + self.pos as u64;
-                    return Err(self.corrupt(offset, "non-zero bytes in a block trailer"));
-                }
-                if !self.load_next_block()? {
-                    return Ok(Fragment::End);
-                }
-                continue;
-            }
-            let present = self.block.len() - self.pos;
-            let offset = self.block_start + self.pos as u64;
-            if present == 0 {
-                // Only the last (short) block can run out before its trailer.
-                return Ok(Fragment::End);
-            }
-            let Some(header) = self
-                .block
-                .get(self.pos..self.pos + HEADER_SIZE)
-                .and_then(|h| <&[u8; HEADER_SIZE]>::try_from(h).ok())
-            else {
-                return Ok(Fragment::Torn); // the file ends inside the header
-            };
-            let header = RawHeader::decode_v2(header);
-            if !header.header_ok {
-                return match self.first_nonzero_after(offset + HEADER_SIZE as u64)? {
-                    None => Ok(Fragment::Torn),
-                    Some(at) => Err(self.corrupt(
-                        offset,
-                        format!("fragment header checksum mismatch (non-zero data at offset {at})"),
-                    )),
-                };
-            }
-            let length = usize::from(header.length);
-            if FRAGMENT_OVERHEAD + length > space {
-                return Err(self.corrupt(
+        let (offset, header) = match self.next_header::<HEADER_SIZE>(FRAGMENT_OVERHEAD)? {
+            Ok(found) => found,
+            Err(done) => return Ok(done),
+        };
+        let header = RawHeader::decode_v2(&header);
+        let space = self.block_size - self.pos;
+        let present = self.block.len() - self.pos;
+        if !header.header_ok {
+            return match self.first_nonzero_after(offset + HEADER_SIZE as u64)? {
+                None => Ok(Fragment::Torn),
+                Some(at) => Err(self.corrupt(
                     offset,
-                    format!("fragment length {length} runs past its block ({space} bytes left)"),
-                ));
-            }
-            if FRAGMENT_OVERHEAD + length > present {
-                // The header is valid, so the length is true: the last write was cut off.
-                return Ok(Fragment::Torn);
-            }
-            let start = self.pos + HEADER_SIZE;
-            let end = start + length;
-            let payload = self.block.get(start..end).unwrap_or_default();
-            let end_byte = self.block.get(end).copied().unwrap_or_default();
-            let crc_ok = fragment_crc(header.kind, payload) == header.crc;
-            if !crc_ok || end_byte != END_BYTE {
-                let after = self.block_start + (end + 1) as u64;
-                if end_byte == 0 && self.first_nonzero_after(after)?.is_none() {
-                    return Ok(Fragment::Torn); // a torn write filled with zeros
-                }
-                let reason = if crc_ok {
-                    format!("fragment end byte is {end_byte:#04x}, not {END_BYTE:#04x}")
-                } else {
-                    "fragment checksum mismatch".to_owned()
-                };
-                return Err(self.corrupt(offset, reason));
-            }
-            let Some(kind) = FragmentType::from_u8(header.kind) else {
-                let reason = format!("unknown fragment type {}", header.kind);
-                return Err(self.corrupt(offset, reason));
+                    format!("fragment header checksum mismatch (non-zero data at offset {at})"),
+                )),
             };
-            let next = end + 1;
-            if matches!(kind, FragmentType::First | FragmentType::Middle) && next != self.block_size
-            {
-                return Err(
-                    self.corrupt(offset, format!("{kind:?} fragment ends inside its block"))
-                );
-            }
-            debug_assert!(next <= self.block.len());
-            self.pos = next;
-            return Ok(Fragment::Data {
-                kind,
-                offset,
-                start,
-                end,
-                next,
-            });
         }
+        let length = usize::from(header.length);
+        if FRAGMENT_OVERHEAD + length > space {
+            return Err(self.corrupt(
+                offset,
+                format!("fragment length {length} runs past its block ({space} bytes left)"),
+            ));
+        }
+        if FRAGMENT_OVERHEAD + length > present {
+            // The header is valid, so the length is true: the last write was cut off.
+            return Ok(Fragment::Torn);
+        }
+        let start = self.pos + HEADER_SIZE;
+        let end = start + length;
+        let payload = self.block.get(start..end).unwrap_or_default();
+        let end_byte = self.block.get(end).copied().unwrap_or_default();
+        let crc_ok = fragment_crc(header.kind, payload) == header.crc;
+        if !crc_ok || end_byte != END_BYTE {
+            let after = self.block_start + (end + 1) as u64;
+            if end_byte == 0 && self.first_nonzero_after(after)?.is_none() {
+                return Ok(Fragment::Torn); // a torn write filled with zeros
+            }
+            let reason = if crc_ok {
+                format!("fragment end byte is {end_byte:#04x}, not {END_BYTE:#04x}")
+            } else {
+                "fragment checksum mismatch".to_owned()
+            };
+            return Err(self.corrupt(offset, reason));
+        }
+        let Some(kind) = FragmentType::from_u8(header.kind) else {
+            let reason = format!("unknown fragment type {}", header.kind);
+            return Err(self.corrupt(offset, reason));
+        };
+        let next = end + 1;
+        if matches!(kind, FragmentType::First | FragmentType::Middle) && next != self.block_size {
+            return Err(self.corrupt(offset, format!("{kind:?} fragment ends inside its block")));
+        }
+        debug_assert!(next <= self.block.len());
+        self.pos = next;
+        Ok(Fragment::Data {
+            kind,
+            offset,
+            start,
+            end,
+            next,
+        })
     }
 }
