@@ -140,8 +140,9 @@ struct Figures {
     io_as_corruption: Vec<String>,
     /// Writes refused after a must-poison failure with another error before `Poisoned`.
     late_poison: u64,
-    /// The run failed the `sync_dir` that follows the rename of `CURRENT.tmp`.
-    failed_sync_dir_after_current_rename: bool,
+    /// Runs that failed the `sync_dir` following the rename of `CURRENT.tmp` (the path
+    /// of fixed bugs 1 and 8: counted to show the sweep reaches it).
+    failed_sync_dir_after_current_rename: u64,
 }
 
 impl Figures {
@@ -302,14 +303,16 @@ fn inject_once(
         (rebooted, history.durable)
     };
     // Other threads' calls may interleave: look at directory syncs and CURRENT renames only.
-    fig.failed_sync_dir_after_current_rename = trace_all
-        .iter()
-        .filter(|c| {
-            c.op == FsOp::SyncDir || (c.op == FsOp::Rename && c.path.ends_with("CURRENT.tmp"))
-        })
-        .collect::<Vec<_>>()
-        .windows(2)
-        .any(|w| w[0].op == FsOp::Rename && w[1].injected);
+    fig.failed_sync_dir_after_current_rename = u64::from(
+        trace_all
+            .iter()
+            .filter(|c| {
+                c.op == FsOp::SyncDir || (c.op == FsOp::Rename && c.path.ends_with("CURRENT.tmp"))
+            })
+            .collect::<Vec<_>>()
+            .windows(2)
+            .any(|w| w[0].op == FsOp::Rename && w[1].injected),
+    );
     let checked = verify_reopen(&fs, opts, &history, lo);
     if checked.is_err() && std::env::var("STRATA_FAULT").is_ok() {
         for c in &trace_all {
@@ -341,19 +344,6 @@ fn verify_reopen(
     Ok(k)
 }
 
-/// Failures matching a reported engine bug (each has an ignored test of its own); they are
-/// counted, not failed, unless `STRATA_STRICT=1`.
-fn known_bug(fault: &Fault, failure: &str, run: &Figures) -> Option<&'static str> {
-    if run.failed_sync_dir_after_current_rename {
-        return Some("a_failed_manifest_rotation_loses_no_edit");
-    }
-    let manifest_sync = fault.op == Some(FsOp::Sync)
-        && fault.path_contains.as_deref() == Some("MANIFEST-")
-        && fault.persistent;
-    (manifest_sync && failure.contains("the MANIFEST names this table but it is missing"))
-        .then_some("a_failed_manifest_sync_in_compaction_still_reopens")
-}
-
 fn with_timeout<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -368,8 +358,6 @@ fn io_errors_poison_and_recover() {
     let long = support::long_run();
     let mut fig = Figures::default();
     let mut failures = Vec::new();
-    let strict = std::env::var("STRATA_STRICT").is_ok_and(|v| v == "1");
-    let mut known: BTreeMap<&'static str, u64> = BTreeMap::new();
     for seed in support::seeds(1, 4, 40) {
         let opts = options(seed);
         let steps = random_steps(seed, if long { 200 } else { 120 }, KEYS);
@@ -432,14 +420,14 @@ fn io_errors_poison_and_recover() {
                     match out {
                         None => failures.push(format!("{what}: hung for 60 s")),
                         Some((r, f)) => {
-                            let known_here =
-                                r.as_ref().err().and_then(|e| known_bug(&fault, e, &f));
                             fig.fired += f.fired;
                             fig.poison_checked += f.poison_checked;
                             fig.tolerated += f.tolerated;
                             fig.reopened += f.reopened;
                             fig.acked_checked += f.acked_checked;
                             fig.late_poison += f.late_poison;
+                            fig.failed_sync_dir_after_current_rename +=
+                                f.failed_sync_dir_after_current_rename;
                             for c in f.io_as_corruption {
                                 fig.io_as_corruption.push(format!("{what}: {c}"));
                             }
@@ -447,13 +435,7 @@ fn io_errors_poison_and_recover() {
                                 *fig.errors.entry(k).or_default() += v;
                             }
                             if let Err(e) = r {
-                                let e = format!("{what} (loss seed {loss_seed}): {e}");
-                                match known_here {
-                                    Some(bug) if !strict => {
-                                        *known.entry(bug).or_default() += 1;
-                                    }
-                                    _ => failures.push(e),
-                                }
+                                failures.push(format!("{what} (loss seed {loss_seed}): {e}"));
                             }
                         }
                     }
@@ -466,8 +448,8 @@ fn io_errors_poison_and_recover() {
         &format!(
             "{} injections ({} fired), {} poison checks ({} refused first with another error), \
              {} tolerated read/compaction errors, {} healthy reopens, {} recovered batches \
-             checked, errors seen {:?} ({} injected I/O errors reported as corruption), known \
-             bugs hit {:?}, {} failures, {} panics",
+             checked, errors seen {:?} ({} injected I/O errors reported as corruption), {} runs \
+             failing the directory sync after the CURRENT rename, {} failures, {} panics",
             fig.injections,
             fig.fired,
             fig.poison_checked,
@@ -477,7 +459,7 @@ fn io_errors_poison_and_recover() {
             fig.acked_checked,
             fig.errors,
             fig.io_as_corruption.len(),
-            known,
+            fig.failed_sync_dir_after_current_rename,
             failures.len(),
             support::panics()
         ),

@@ -59,12 +59,20 @@ impl DbInner {
     /// Appends `edit` to the MANIFEST (durably), then publishes the new version. With
     /// `flushed = Some(id)`, the frozen memtable `id` leaves the super version in the same
     /// swap. Requires the `versions` lock. A MANIFEST failure poisons the database.
+    ///
+    /// A poisoned database takes no edit: after a failed rotation `CURRENT` may name the new
+    /// MANIFEST while `versions.manifest` is still the old one, so an edit appended now (a
+    /// flush or compaction that was already running when another job poisoned the database)
+    /// could be in no MANIFEST a reopen reads, while its WAL or input tables are deleted.
+    /// Poison is set under the `versions` lock whenever it comes from here, so every later
+    /// call sees it.
     pub(crate) fn log_and_apply(
         &self,
         versions: &mut VersionsState,
         mut edit: VersionEdit,
         flushed: Option<u64>,
     ) -> Result<()> {
+        self.check_not_poisoned()?;
         let current = self.current();
         edit.next_file_number = Some(self.next_file_number.load(Ordering::SeqCst));
         edit.last_sequence = Some(self.last_visible.load(Ordering::Acquire));
@@ -213,4 +221,44 @@ fn version_has(v: &Version, level: u32, number: u64) -> bool {
         .iter()
         .filter(|r| r.id == u64::from(level))
         .any(|r| r.files.iter().any(|f| f.number == number))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::error::Error;
+    use crate::fs::SimFs;
+    use crate::version::VersionEdit;
+    use crate::{CompactionOptions, Db, Options};
+
+    /// A flush or compaction that was already running when another job poisoned the
+    /// database must not append its edit: the MANIFEST `versions` holds may not be the one
+    /// `CURRENT` names after a failed rotation.
+    #[test]
+    fn a_poisoned_database_appends_no_edit_and_close_reports_the_poison() {
+        let fs = SimFs::new();
+        let opts = Options {
+            compaction: CompactionOptions::None,
+            ..Options::default()
+        };
+        let db = Db::open_with_fs("/db", opts.clone(), Arc::new(fs.clone())).unwrap();
+        db.put("a", "1").unwrap();
+        db.flush().unwrap();
+        let inner = Arc::clone(db.inner());
+        inner.poison(&Error::InvalidArgument("injected by the test".into()));
+        {
+            let mut versions = inner.versions.lock();
+            let before = versions.manifest.as_ref().map(|m| m.size());
+            let r = inner.log_and_apply(&mut versions, VersionEdit::default(), None);
+            assert!(matches!(r, Err(Error::Poisoned(ref why)) if why.contains("injected")));
+            assert_eq!(versions.manifest.as_ref().map(|m| m.size()), before);
+        }
+        assert!(matches!(db.close(), Err(Error::Poisoned(_))));
+        assert!(db.close().is_ok(), "only the first close reports");
+        let db = Db::open_with_fs("/db", opts, Arc::new(fs)).unwrap();
+        assert_eq!(db.get("a").unwrap().as_deref(), Some(&b"1"[..]));
+        db.close().unwrap();
+    }
 }

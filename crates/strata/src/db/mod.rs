@@ -135,10 +135,15 @@ impl Db {
 
     /// Closes the database: in-flight writes finish, the WAL is synced (without a WAL the
     /// memtables are flushed), background work stops, the lock is released. Every later call
-    /// through any clone returns `Error::Closed`. Idempotent.
+    /// through any clone returns `Error::Closed`. Idempotent: only the first call reports.
     ///
     /// # Errors
-    /// The failure of the final sync or flush.
+    /// The failure of the final sync or flush; else `Poisoned` (with the first failure's
+    /// description) if an earlier failure, or a background job finishing during the close,
+    /// poisoned the database: the close still released everything, but it cannot promise
+    /// that writes acknowledged without sync before that failure reached the disk (after a
+    /// failed fsync, Linux may drop dirty pages). Reopening recovers; nothing acknowledged
+    /// with sync is lost.
     pub fn close(&self) -> Result<()> {
         close_inner(self.inner())
     }
@@ -420,5 +425,5 @@ fn close_inner(inner: &Arc<DbInner>) -> Result<()> {
         drop(m);
     }
     *inner.lock.lock() = None;
-    result
+    result.and_then(|()| inner.check_not_poisoned())
 }

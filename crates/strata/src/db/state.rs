@@ -207,6 +207,11 @@ impl DbInner {
     /// `Err` if writes are refused (closed or poisoned).
     pub(crate) fn check_writable(&self) -> Result<()> {
         self.check_open()?;
+        self.check_not_poisoned()
+    }
+
+    /// `Err(Poisoned)` with the first failure's description if the database is poisoned.
+    pub(crate) fn check_not_poisoned(&self) -> Result<()> {
         if self.poisoned.load(Ordering::Acquire) {
             let reason = self.poison_reason.lock().clone().unwrap_or_default();
             return Err(Error::Poisoned(reason));
