@@ -135,40 +135,10 @@ pub fn parse_internal_key(ikey: &[u8]) -> Option<ParsedKey<'_>> {
     })
 }
 
-/// Bytewise comparison of two keys, as `a.cmp(b)`, eight bytes at a time: for the short keys
-/// of a point lookup this beats a call into the C library's `memcmp`.
-#[inline]
-pub fn compare_bytes(a: &[u8], b: &[u8]) -> Ordering {
-    let n = a.len().min(b.len());
-    let (a_head, b_head) = (&a[..n], &b[..n]);
-    let (a_words, b_words) = (a_head.chunks_exact(8), b_head.chunks_exact(8));
-    let (a_tail, b_tail) = (a_words.remainder(), b_words.remainder());
-    for (x, y) in a_words.zip(b_words) {
-        let (x, y) = (be_word(x), be_word(y));
-        if x != y {
-            return x.cmp(&y);
-        }
-    }
-    // Equal-length tails (both heads are `n` bytes), zero-padded alike: order-preserving.
-    match be_word(a_tail).cmp(&be_word(b_tail)) {
-        Ordering::Equal => a.len().cmp(&b.len()),
-        other => other,
-    }
-}
-
-/// Up to 8 bytes as a big-endian u64, zero-padded on the right.
-#[inline]
-fn be_word(bytes: &[u8]) -> u64 {
-    let mut word = [0u8; 8];
-    let n = bytes.len().min(8);
-    word[..n].copy_from_slice(&bytes[..n]);
-    u64::from_be_bytes(word)
-}
-
 /// Compares two encoded internal keys: user key ascending, then trailer descending.
 #[inline]
 pub fn compare_internal_keys(a: &[u8], b: &[u8]) -> Ordering {
-    match compare_bytes(user_key(a), user_key(b)) {
+    match user_key(a).cmp(user_key(b)) {
         Ordering::Equal => trailer(b).cmp(&trailer(a)),
         other => other,
     }
@@ -178,26 +148,6 @@ pub fn compare_internal_keys(a: &[u8], b: &[u8]) -> Ordering {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn compare_bytes_agrees_with_slice_order() {
-        use rand::rngs::StdRng;
-        use rand::{Rng, SeedableRng};
-        let mut rng = StdRng::seed_from_u64(5);
-        for _ in 0..100_000 {
-            let len = rng.random_range(0..40);
-            let a: Vec<u8> = (0..len).map(|_| rng.random_range(0..3u8) * 127).collect();
-            let mut b = a.clone();
-            match rng.random_range(0..4) {
-                0 => b.truncate(rng.random_range(0..=len)),
-                1 => b.extend((0..rng.random_range(0..12)).map(|_| rng.random::<u8>())),
-                2 if len > 0 => b[rng.random_range(0..len)] = rng.random(),
-                _ => b = (0..rng.random_range(0..40)).map(|_| rng.random()).collect(),
-            }
-            assert_eq!(compare_bytes(&a, &b), a.cmp(&b), "{a:?} vs {b:?}");
-            assert_eq!(compare_bytes(&b, &a), b.cmp(&a), "{b:?} vs {a:?}");
-        }
-    }
 
     #[test]
     fn newer_versions_sort_first_and_prefix_sorts_first() {

@@ -390,7 +390,7 @@ impl Table {
         // Orders an entry against the seek target `user_key ++ trailer(seq, KIND_SEEK)`
         // without building it.
         let target = pack_trailer(seq.min(MAX_SEQUENCE), KIND_SEEK);
-        let cmp = |k: &[u8]| match key::compare_bytes(key::user_key(k), user_key) {
+        let cmp = |k: &[u8]| match key::user_key(k).cmp(user_key) {
             Ordering::Equal => target.cmp(&key::trailer(k)),
             other => other,
         };
