@@ -164,11 +164,18 @@ mod tests {
         let mut h = 0x9E37_79B9_7F4A_7C15u64;
         for round in 0..10_000u64 {
             h = h.rotate_left(23).wrapping_mul(0xBF58_476D_1CE4_E5B9) ^ round;
-            let num_bits = [64, 65, 1 << 20, (round % 5000) * 8 + 64, u64::from(u32::MAX) + 7]
-                [(round % 5) as usize];
+            let num_bits = [
+                64,
+                65,
+                1 << 20,
+                (round % 5000) * 8 + 64,
+                u64::from(u32::MAX) + 7,
+            ][(round % 5) as usize];
             let k = (round % 30) as u32 + 1;
             let (h1, h2) = (h & 0xFFFF_FFFF, h >> 32);
-            let want: Vec<u64> = (0..u64::from(k)).map(|i| (h1 + i * h2) % num_bits).collect();
+            let want: Vec<u64> = (0..u64::from(k))
+                .map(|i| (h1 + i * h2) % num_bits)
+                .collect();
             assert_eq!(probes(h, k, num_bits).collect::<Vec<_>>(), want);
         }
     }

@@ -13,7 +13,7 @@ use crate::key::{KIND_SEEK, ValueKind, compare_internal_keys, make_internal_key,
 use crate::options::Compression;
 use crate::sstable::builder::shortest_separator;
 use crate::sstable::format::read_block;
-use crate::sstable::test_util::{Entry, build, open, small_opts};
+use crate::sstable::test_util::{Entry, build, open, small_opts, sort_entries};
 use crate::sstable::{Table, TableBuilderOptions};
 
 fn ikey(e: &Entry) -> Vec<u8> {
