@@ -32,10 +32,23 @@ pub(crate) fn num_probes(bits_per_key: usize) -> u32 {
     (k as u32).clamp(1, MAX_PROBES)
 }
 
+/// The bits `(h1 + i * h2) mod num_bits` for `i` in `0..k` (`num_bits > 0`), computed with
+/// two divisions instead of `k`: `(h1 + i * h2) mod n = (h1 mod n + i * (h2 mod n)) mod n`
+/// (no overflow: `h1 + 30 * h2 < 2^37`), and adding `h2 mod n` to a value below `n` needs at
+/// most one subtraction to stay below `n`.
 #[inline]
 fn probes(h: u64, k: u32, num_bits: u64) -> impl Iterator<Item = u64> {
     let (h1, h2) = (h & 0xFFFF_FFFF, h >> 32);
-    (0..u64::from(k)).map(move |i| (h1 + i * h2) % num_bits)
+    let step = h2 % num_bits;
+    let mut bit = h1 % num_bits;
+    (0..k).map(move |_| {
+        let this = bit;
+        bit += step;
+        if bit >= num_bits {
+            bit -= num_bits;
+        }
+        this
+    })
 }
 
 /// Collects key hashes while a table is built; [`BloomBuilder::finish`] sizes the bitmap.
@@ -144,6 +157,27 @@ mod tests {
             b.add_key(&k);
         }
         BloomFilter::decode(Bytes::from(b.finish())).unwrap()
+    }
+
+    #[test]
+    fn probe_bits_follow_the_documented_formula() {
+        let mut h = 0x9E37_79B9_7F4A_7C15u64;
+        for round in 0..10_000u64 {
+            h = h.rotate_left(23).wrapping_mul(0xBF58_476D_1CE4_E5B9) ^ round;
+            let num_bits = [
+                64,
+                65,
+                1 << 20,
+                (round % 5000) * 8 + 64,
+                u64::from(u32::MAX) + 7,
+            ][(round % 5) as usize];
+            let k = (round % 30) as u32 + 1;
+            let (h1, h2) = (h & 0xFFFF_FFFF, h >> 32);
+            let want: Vec<u64> = (0..u64::from(k))
+                .map(|i| (h1 + i * h2) % num_bits)
+                .collect();
+            assert_eq!(probes(h, k, num_bits).collect::<Vec<_>>(), want);
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ use bytes::Bytes;
 
 use crate::error::{Error, Result};
 use crate::iter::InternalIterator;
-use crate::key::parse_internal_key;
+use crate::key::{self, parse_internal_key};
 
 use super::block::{Block, BlockCorruption, BlockIter, KeyOrder};
 use super::format::block_error;
@@ -177,7 +177,8 @@ impl InternalIterator for TableIterator {
     }
 
     fn seek(&mut self, target: &[u8]) -> Result<()> {
-        self.index_op(|it| it.seek(target))?;
+        let bounds = self.table.index_bounds(key::user_key(target));
+        self.index_op(|it| it.seek_within(target, bounds))?;
         self.load_block()?;
         self.data_op(|it| it.seek(target))?;
         self.skip_forward()
@@ -186,7 +187,8 @@ impl InternalIterator for TableIterator {
     fn seek_for_prev(&mut self, target: &[u8]) -> Result<()> {
         // The first block whose separator is >= target holds the answer, unless all its
         // entries are > target: then it is the previous block's last entry.
-        self.index_op(|it| it.seek(target))?;
+        let bounds = self.table.index_bounds(key::user_key(target));
+        self.index_op(|it| it.seek_within(target, bounds))?;
         if !self.index.valid() {
             return self.seek_to_last();
         }

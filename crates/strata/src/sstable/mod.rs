@@ -29,6 +29,7 @@ pub(crate) mod compress;
 mod filter;
 mod footer;
 pub(crate) mod format;
+mod index_prefix;
 mod iter;
 mod properties;
 mod reader;

@@ -1,6 +1,7 @@
 //! [`Table`]: an open SST. Opening reads and checks the footer, meta-index, index, properties
-//! and filter, which stay in memory; data blocks are read on demand with positioned reads,
-//! verified, and shared through the block cache.
+//! and filter, which stay in memory together with 8-byte summaries of the index keys that
+//! narrow index seeks (`index_prefix.rs`); data blocks are read on demand with positioned
+//! reads, verified, and shared through the block cache.
 //!
 //! Threading: a `Table` is immutable after `open` and shared as `Arc<Table>` by any number of
 //! readers on any thread. Invariants established by `open`: the sections after the data region
@@ -23,6 +24,7 @@ use super::block::{Block, BlockIter, KeyOrder};
 use super::filter::BloomFilter;
 use super::footer::{FOOTER_LEN, Footer};
 use super::format::{BlockHandle, block_error, read_block, read_block_bytes};
+use super::index_prefix::RestartPrefixes;
 use super::iter::TableIterator;
 use super::properties::Properties;
 use super::{FILTER_BLOCK_NAME, PROPERTIES_BLOCK_NAME, RANGE_DEL_BLOCK_NAME};
@@ -67,6 +69,9 @@ pub struct Table {
     size: u64,
     layout: TableLayout,
     index: Block,
+    /// Summaries of the index's restart keys that narrow index seeks (`None` if the index
+    /// did not summarise; seeks then search the whole index).
+    index_prefixes: Option<RestartPrefixes>,
     filter: Option<BloomFilter>,
     properties: Properties,
     cache: Option<Arc<BlockCache>>,
@@ -229,12 +234,14 @@ impl Table {
             footer_offset,
             format_version: footer.version,
         };
+        let index_prefixes = RestartPrefixes::build(&index);
         let table = Table {
             number,
             file,
             size,
             layout,
             index,
+            index_prefixes,
             filter,
             properties,
             cache,
@@ -262,6 +269,15 @@ impl Table {
 
     pub(crate) fn index_iter(&self) -> BlockIter {
         BlockIter::new(self.index.clone(), KeyOrder::Internal)
+    }
+
+    /// The restart range of the index that a seek for `user_key` must search (see
+    /// [`BlockIter::seek_by_within`]).
+    #[inline]
+    pub(crate) fn index_bounds(&self, user_key: &[u8]) -> (usize, usize) {
+        self.index_prefixes
+            .as_ref()
+            .map_or((0, usize::MAX), |p| p.bounds(user_key))
     }
 
     pub(crate) fn index_error(&self, e: super::block::BlockCorruption) -> Error {
@@ -379,8 +395,13 @@ impl Table {
             Ordering::Equal => target.cmp(&key::trailer(k)),
             other => other,
         };
-        let mut index = BlockIter::new(&self.index, KeyOrder::Internal);
-        index.seek_by(cmp).map_err(|e| self.index_error(e))?;
+        // One allocation for the key buffer, reused by the data block cursor (an internal key
+        // of a 16-byte user key needs 24 bytes; longer ones grow it).
+        let mut index =
+            BlockIter::with_key_buffer(&self.index, KeyOrder::Internal, Vec::with_capacity(64));
+        index
+            .seek_by_within(cmp, self.index_bounds(user_key))
+            .map_err(|e| self.index_error(e))?;
         if !index.valid() {
             return Ok(None); // past the table's last key
         }

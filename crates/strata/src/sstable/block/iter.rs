@@ -204,7 +204,7 @@ impl<B: Borrow<Block>> BlockIter<B> {
     }
 
     /// The full key stored at restart point `index` (borrowed from the block).
-    fn restart_key(&self, index: usize) -> BlockResult<&[u8]> {
+    pub(crate) fn restart_key(&self, index: usize) -> BlockResult<&[u8]> {
         let at = self.block.borrow().restart(index);
         let end = self.block.borrow().restarts_offset();
         let data = self.block.borrow().data();
@@ -257,17 +257,37 @@ impl<B: Borrow<Block>> BlockIter<B> {
         self.seek_by(|key| order.compare(key, target))
     }
 
+    /// [`BlockIter::seek`] with the restart search narrowed to `bounds` (see
+    /// [`BlockIter::seek_by_within`]).
+    pub(crate) fn seek_within(&mut self, target: &[u8], bounds: (usize, usize)) -> BlockResult<()> {
+        let order = self.order;
+        self.seek_by_within(|key| order.compare(key, target), bounds)
+    }
+
     /// Moves to the first entry whose key `k` has `cmp(k) != Less`, where `cmp(k)` orders `k`
     /// against a target consistently with the block's order (lets callers seek without
     /// building the target key).
     pub(crate) fn seek_by(&mut self, cmp: impl Fn(&[u8]) -> Ordering) -> BlockResult<()> {
+        let n = self.block.borrow().num_restarts();
+        self.seek_by_within(cmp, (0, n.saturating_sub(1)))
+    }
+
+    /// [`BlockIter::seek_by`], knowing that the last restart point whose key is below the
+    /// target lies in `left..=right` or is restart 0 (every restart before `left` is below the
+    /// target, every one after `right` is not); `right` is clamped to the last restart.
+    pub(crate) fn seek_by_within(
+        &mut self,
+        cmp: impl Fn(&[u8]) -> Ordering,
+        (left, right): (usize, usize),
+    ) -> BlockResult<()> {
         let n = self.block.borrow().num_restarts();
         if n == 0 {
             self.invalidate();
             return Ok(());
         }
         // Last restart point whose key is < target (or restart 0).
-        let (mut left, mut right) = (0usize, n - 1);
+        let right = right.min(n - 1);
+        let (mut left, mut right) = (left.min(right), right);
         while left < right {
             let mid = left + (right - left).div_ceil(2);
             let ordering = match self.restart_key(mid) {

@@ -1,0 +1,229 @@
+//! [`RestartPrefixes`]: a compact, in-memory summary of an index block's restart keys that
+//! narrows the binary search of a seek before any entry of the block is decoded.
+//!
+//! A table's index block holds one entry per data block (restart interval 1), so a seek used
+//! to decode ~log2(blocks) restart entries, each a load from the restart array and one from
+//! the entry, both likely cache misses in a large index. Here every restart key's user key is
+//! reduced to 8 bytes: the 8 bytes after the prefix `common` that all restart user keys share,
+//! big-endian, zero-padded. The array (8 bytes per data block) is searched first; only restarts
+//! whose summary equals the target's are compared in full.
+//!
+//! Why it is exact: the map `f` from a user key to its summary is monotone (non-decreasing) in
+//! bytewise order over all keys that start with `common`, and internal keys are ordered by
+//! user key first. So a restart whose summary is below the target's has a key below the
+//! target, and one whose summary is above has a key above it. A target that does not start with
+//! `common` is below or above every restart key, which [`RestartPrefixes::bounds`] answers
+//! directly. Nothing is written to disk; the summary is built when a table is opened.
+//!
+//! Invariants: `keys` is non-decreasing (checked when built: a block out of order gets no
+//! summary) and has one entry per restart point of the block it summarises.
+
+use std::cmp::Ordering;
+
+use super::block::{Block, BlockIter, KeyOrder};
+use crate::key;
+
+/// The summaries of an index block's restart keys.
+#[derive(Debug, Clone)]
+pub(crate) struct RestartPrefixes {
+    /// The prefix every restart user key starts with.
+    common: Box<[u8]>,
+    /// Per restart point: `summary(user_key[common.len()..])`.
+    keys: Box<[u64]>,
+    /// `keys[STRIDE * j]` for every `j`: a small first level that stays in the CPU cache, so
+    /// a search touches only one or two cache lines of `keys`.
+    coarse: Box<[u64]>,
+}
+
+/// Restart points per entry of the first level (two 64-byte cache lines of `keys`).
+const STRIDE: usize = 16;
+
+/// The first 8 bytes of `rest`, big-endian, zero-padded: order-preserving (non-strictly).
+#[inline]
+fn summary(rest: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    let n = rest.len().min(8);
+    b[..n].copy_from_slice(&rest[..n]);
+    u64::from_be_bytes(b)
+}
+
+fn common_prefix_len(a: &[u8], b: &[u8]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+impl RestartPrefixes {
+    /// Summarises the restart keys of `block` (internal keys); `None` if a restart key does not
+    /// decode (the seek then falls back to the plain search, which reports the damage).
+    pub(crate) fn build(block: &Block) -> Option<RestartPrefixes> {
+        let n = block.num_restarts();
+        if n == 0 {
+            return None;
+        }
+        let it = BlockIter::new(block, KeyOrder::Internal);
+        let first = key::user_key(it.restart_key(0).ok()?);
+        let last = key::user_key(it.restart_key(n - 1).ok()?);
+        let common_len = common_prefix_len(first, last);
+        let common: Box<[u8]> = first.get(..common_len)?.into();
+        let mut keys = Vec::with_capacity(n);
+        for i in 0..n {
+            let user_key = key::user_key(it.restart_key(i).ok()?);
+            // Sorted keys between `first` and `last` share their common prefix; a block that
+            // breaks this is out of order, and the plain search reports it.
+            let rest = user_key.strip_prefix(&common[..])?;
+            keys.push(summary(rest));
+        }
+        if !keys.is_sorted() {
+            return None;
+        }
+        let coarse = keys.iter().step_by(STRIDE).copied().collect();
+        Some(RestartPrefixes {
+            common,
+            keys: keys.into_boxed_slice(),
+            coarse,
+        })
+    }
+
+    /// `(left, right)` with `left <= right < restarts`: the last restart whose key is below any
+    /// internal key of `user_key` lies in `left..=right`, or is restart 0 (every restart before
+    /// `left` is below, every restart after `right` is above).
+    #[inline]
+    pub(crate) fn bounds(&self, user_key: &[u8]) -> (usize, usize) {
+        let n = self.keys.len();
+        let c = self.common.len();
+        let head = &user_key[..user_key.len().min(c)];
+        let t = match head.cmp(&self.common[..head.len()]) {
+            Ordering::Less => return (0, 0),
+            Ordering::Greater => return (n - 1, n - 1),
+            // A proper prefix of `common` sorts before every restart key.
+            Ordering::Equal if head.len() < c => return (0, 0),
+            Ordering::Equal => summary(&user_key[c..]),
+        };
+        let lo = self.partition_point(|k| k < t);
+        let hi = self.partition_point(|k| k <= t);
+        (
+            lo.saturating_sub(1),
+            hi.saturating_sub(1).max(lo.saturating_sub(1)),
+        )
+    }
+
+    /// `keys.partition_point(pred)` for a predicate true on a prefix of `keys`, searching
+    /// `coarse` first.
+    #[inline]
+    fn partition_point(&self, pred: impl Fn(u64) -> bool) -> usize {
+        // keys[STRIDE * i] satisfies `pred` for i < j and not for i = j.
+        let j = self.coarse.partition_point(|&k| pred(k));
+        let start = (STRIDE * j).saturating_sub(STRIDE - 1);
+        let end = (STRIDE * j).min(self.keys.len());
+        start
+            + self
+                .keys
+                .get(start..end)
+                .map_or(0, |w| w.partition_point(|&k| pred(k)))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use bytes::Bytes;
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    use super::*;
+    use crate::key::{KIND_SEEK, make_internal_key};
+    use crate::sstable::block::BlockBuilder;
+
+    /// The last restart whose key is below the seek key of `user_key`, by a linear scan over
+    /// the model's sorted keys (the model: one key per restart, as in an index block).
+    fn model_last_below(keys: &[Vec<u8>], user_key: &[u8], seq: u64) -> usize {
+        let target = make_internal_key(user_key, seq, KIND_SEEK);
+        keys.iter()
+            .rposition(|k| key::compare_internal_keys(k, &target) == Ordering::Less)
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn bounds_always_contain_the_answer() {
+        let mut rng = StdRng::seed_from_u64(11);
+        for round in 0..300 {
+            let alphabet = if round % 2 == 0 {
+                b'a'..=b'b'
+            } else {
+                b'a'..=b'z'
+            };
+            let shared: Vec<u8> = (0..rng.random_range(0..12))
+                .map(|_| rng.random_range(alphabet.clone()))
+                .collect();
+            let mut user_keys: Vec<Vec<u8>> = (0..rng.random_range(1..120))
+                .map(|_| {
+                    let mut k = shared.clone();
+                    let len = rng.random_range(0..14);
+                    k.extend((0..len).map(|_| rng.random_range(alphabet.clone())));
+                    k
+                })
+                .collect();
+            user_keys.sort();
+            user_keys.dedup();
+            let keys: Vec<Vec<u8>> = user_keys
+                .iter()
+                .map(|k| make_internal_key(k, rng.random_range(0..100), 1))
+                .collect();
+            let mut b = BlockBuilder::new(1, KeyOrder::Internal);
+            for k in &keys {
+                b.add(k, b"v");
+            }
+            let block = Block::new(Bytes::from(b.finish().to_vec())).unwrap();
+            let p = RestartPrefixes::build(&block).unwrap();
+            assert_eq!(p.keys.len(), keys.len());
+            for t in [0, 1, u64::MAX] {
+                assert_eq!(
+                    p.partition_point(|k| k < t),
+                    p.keys.partition_point(|&k| k < t)
+                );
+            }
+            for &t in p.keys.iter() {
+                assert_eq!(
+                    p.partition_point(|k| k < t),
+                    p.keys.partition_point(|&k| k < t)
+                );
+                assert_eq!(
+                    p.partition_point(|k| k <= t),
+                    p.keys.partition_point(|&k| k <= t)
+                );
+            }
+            for _ in 0..50 {
+                let probe: Vec<u8> = if rng.random_bool(0.5) {
+                    let base = &user_keys[rng.random_range(0..user_keys.len())];
+                    let mut k = base[..rng.random_range(0..=base.len())].to_vec();
+                    if rng.random_bool(0.5) {
+                        k.push(rng.random_range(alphabet.clone()));
+                    }
+                    k
+                } else {
+                    (0..rng.random_range(0..20))
+                        .map(|_| rng.random_range(alphabet.clone()))
+                        .collect()
+                };
+                let seq = rng.random_range(0..100);
+                let want = model_last_below(&keys, &probe, seq);
+                let (left, right) = p.bounds(&probe);
+                assert!(left <= right && right < keys.len());
+                assert!(
+                    (left..=right).contains(&want),
+                    "probe {probe:?}: answer {want} outside {left}..={right}"
+                );
+                // Restarts before `left` are below the target; after `right`, above.
+                let t = make_internal_key(&probe, seq, KIND_SEEK);
+                for (i, k) in keys.iter().enumerate() {
+                    let ord = key::compare_internal_keys(k, &t);
+                    if i < left {
+                        assert_eq!(ord, Ordering::Less);
+                    }
+                    if i > right {
+                        assert_eq!(ord, Ordering::Greater);
+                    }
+                }
+            }
+        }
+    }
+}
