@@ -69,14 +69,31 @@ struct Waiter {
     cv: Condvar,
 }
 
+/// Reusable waiters kept by the queue (a lone writer then allocates none per write).
+const FREE_WAITERS: usize = 64;
+
+/// The queue's state, under one lock.
+#[derive(Default)]
+struct Queue {
+    /// Pending writes, the leader's at the front.
+    pending: VecDeque<Arc<Waiter>>,
+    /// Waiters of finished writes, reused by later submits. A waiter here may still be
+    /// referenced by the leader that finished it (about to notify it): a stray wakeup is
+    /// harmless, since every wait re-checks its condition, and nothing else of it is touched
+    /// once it left `pending`.
+    free: Vec<Arc<Waiter>>,
+}
+
 /// The queue of pending writes.
 ///
 /// Invariants: the front waiter's writer is the only leader; a waiter leaves the queue only
-/// when a leader sets its result; `lead` is set (under the queue lock) only on the front.
+/// when a leader sets its result (the leader's own result is handed over directly); `lead` is
+/// set (under the queue lock) only on the front; a waiter is in `pending` at most once and
+/// never in `pending` and `free` at once.
 /// Lock order: the queue, then a slot.
 #[derive(Default)]
 pub(crate) struct CommitQueue {
-    queue: Mutex<VecDeque<Arc<Waiter>>>,
+    queue: Mutex<Queue>,
     /// Signalled when the queue becomes empty.
     idle: Condvar,
     /// Slots in the last group led (a hint for the leader's yield, see `submit`).
@@ -87,7 +104,7 @@ impl CommitQueue {
     /// Blocks until the queue is empty (used by close).
     pub(crate) fn wait_idle(&self) {
         let mut q = self.queue.lock();
-        while !q.is_empty() {
+        while !q.pending.is_empty() {
             self.idle.wait(&mut q);
         }
     }
@@ -106,18 +123,26 @@ impl CommitQueue {
         sync_writes: bool,
         lead: impl FnOnce(Vec<Op>) -> Vec<Result<u64>>,
     ) -> Result<u64> {
-        let me = Arc::new(Waiter {
-            slot: Mutex::new(Slot {
-                op,
-                result: None,
-                lead: false,
-            }),
-            cv: Condvar::new(),
-        });
-        let leads_now = {
+        let wants_sync = sync_writes || matches!(op, Op::Write { sync: true, .. });
+        let slot = Slot {
+            op,
+            result: None,
+            lead: false,
+        };
+        let (me, leads_now) = {
             let mut q = self.queue.lock();
-            q.push_back(Arc::clone(&me));
-            q.len() == 1
+            let me = match q.free.pop() {
+                Some(w) => {
+                    *w.slot.lock() = slot;
+                    w
+                }
+                None => Arc::new(Waiter {
+                    slot: Mutex::new(slot),
+                    cv: Condvar::new(),
+                }),
+            };
+            q.pending.push_back(Arc::clone(&me));
+            (me, q.pending.len() == 1)
         };
         if !leads_now {
             // Both flags are set under the slot lock before the wakeup, so none is lost.
@@ -135,18 +160,17 @@ impl CommitQueue {
         // writes in time to share this group's fsync (8 writers: 6.7-7.5 writes per fsync
         // instead of 4.1-5.2). A lone writer never yields.
         let concurrent = !leads_now || self.last_group.load(Ordering::Relaxed) > 1;
-        if concurrent && (sync_writes || matches!(me.slot.lock().op, Op::Write { sync: true, .. }))
-        {
+        if concurrent && wants_sync {
             thread::yield_now();
         }
         // We are the leader: take the group's ops out of their slots (no slot lock is held
         // during I/O, so followers and new writers can always enqueue).
         let q = self.queue.lock();
-        debug_assert!(q.front().is_some_and(|f| Arc::ptr_eq(f, &me)));
+        debug_assert!(q.pending.front().is_some_and(|f| Arc::ptr_eq(f, &me)));
         let mut group = 0usize;
-        let mut ops: Vec<Op> = Vec::new();
+        let mut ops: Vec<Op> = Vec::with_capacity(if q.pending.len() == 1 { 1 } else { 8 });
         let mut bytes = 0usize;
-        for w in q.iter() {
+        for w in q.pending.iter() {
             let mut guard = w.slot.lock();
             match &guard.op {
                 Op::Write { batch, .. } => {
@@ -174,31 +198,40 @@ impl CommitQueue {
         debug_assert!(group > 0 && results.len() == group);
         self.last_group.store(group, Ordering::Relaxed);
 
-        let mut done = Vec::with_capacity(results.len());
+        // The leader's own result (the first) is kept here, not stored in its slot.
+        let mut mine = None;
+        let mut done = Vec::new();
         let mut q = self.queue.lock();
         for r in results {
-            if let Some(w) = q.pop_front() {
-                w.slot.lock().result = Some(r);
-                done.push(w);
+            if let Some(w) = q.pending.pop_front() {
+                if Arc::ptr_eq(&w, &me) {
+                    mine = Some(r);
+                } else {
+                    w.slot.lock().result = Some(r);
+                    done.push(w);
+                }
             }
         }
-        let next = q.front().cloned();
+        debug_assert!(mine.is_some(), "the leader's slot was at the front");
+        let next = q.pending.front().cloned();
         if let Some(w) = &next {
             w.slot.lock().lead = true;
         } else {
             self.idle.notify_all();
         }
+        if q.free.len() < FREE_WAITERS {
+            q.free.push(me);
+        }
         drop(q);
         // Members first, the next leader last: members that write again at once can still
         // join the next group.
-        for w in done.iter().filter(|w| !Arc::ptr_eq(w, &me)) {
+        for w in &done {
             w.cv.notify_one();
         }
         if let Some(w) = next {
             w.cv.notify_one();
         }
-        let result = me.slot.lock().result.take();
-        result.unwrap_or(Err(Error::Closed))
+        mine.unwrap_or(Err(Error::Closed))
     }
 }
 

@@ -85,11 +85,18 @@ impl MemTable {
         let trailer = crate::key::pack_trailer(seq, kind as u8);
         let mut writer = self.writer.lock();
         self.list.insert(&mut writer, key, trailer, value)?;
+        // The counters change only under the writer mutex, so a load and a store update
+        // them (no read-modify-write instructions); readers load them without the mutex.
         self.size.store(writer.allocated_bytes(), Ordering::Relaxed);
+        self.len
+            .store(self.len.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        if seq > self.max_seq.load(Ordering::Relaxed) {
+            self.max_seq.store(seq, Ordering::Relaxed);
+        }
+        if seq < self.min_seq.load(Ordering::Relaxed) {
+            self.min_seq.store(seq, Ordering::Relaxed);
+        }
         drop(writer);
-        self.len.fetch_add(1, Ordering::Relaxed);
-        self.max_seq.fetch_max(seq, Ordering::Relaxed);
-        self.min_seq.fetch_min(seq, Ordering::Relaxed);
         Ok(())
     }
 

@@ -11,10 +11,18 @@
 //! ```text
 //! 0            meta: value_len (bits 0..32) | key_len (bits 32..48) | height (bits 48..56)
 //! 1            trailer: (seq << 8) | kind, as in an encoded internal key
-//! 2 .. 2+h     next links, one per level (0 = null)
-//! then         the user key, 8 bytes per word, big-endian, zero-padded
+//! 2 .. 2+k     the user key (k words), 8 bytes per word, big-endian, zero-padded
+//! then         next links, one per level (0 = null)
 //! then         the value, 8 bytes per word, little-endian, zero-padded
 //! ```
+//!
+//! The key sits at a fixed offset so that a comparison loads it in parallel with the meta word
+//! (its address does not depend on the height read from meta); the links' offset depends on
+//! the key length, but links are only read from a node already compared, so its meta is in
+//! cache. With random keys a search in a large memtable is a chain of cache misses, one per
+//! node compared (most of a random put's time, see docs/BENCHMARKS.md); a search therefore
+//! prefetches the node it would step down to while it compares the node to its right, so the
+//! two misses overlap.
 //!
 //! Keys are stored big-endian so that comparing words as integers compares bytes in order; the
 //! zero padding sorts below any real byte, and equal padded words fall back to the lengths, so
@@ -46,7 +54,7 @@ use crate::sync::atomic::{AtomicU64, AtomicUsize, Ordering as Mem};
 
 /// The tallest node.
 pub(super) const MAX_HEIGHT: usize = 12;
-/// Words before the links.
+/// Words before the key (meta and trailer).
 const HEADER_WORDS: usize = 2;
 
 /// The writer's state: the arena cursor and the height generator.
@@ -54,6 +62,10 @@ const HEADER_WORDS: usize = 2;
 pub(super) struct Writer {
     cursor: Cursor,
     rng: u64,
+    /// At each level, a node that was the last of that level when it was inserted (the head
+    /// at first). A node whose link at its level is still null is that level's last node, so
+    /// when all are, an insert past the last node needs no search (sequential keys).
+    tail: [u64; MAX_HEIGHT],
 }
 
 impl Writer {
@@ -121,16 +133,23 @@ impl<'a> Node<'a> {
     pub(super) fn trailer(&self) -> u64 {
         self.word(1)
     }
-    /// The successor at `level` (null past the node's height).
+    /// The successor at `level` (`level` must be below the node's height).
     #[inline]
     fn next(&self, level: usize) -> u64 {
         self.words
-            .get(HEADER_WORDS + level)
+            .get(self.links_start() + level)
             .map_or(NULL, |w| w.load(Mem::Acquire))
     }
+    /// The node's links (and the words after them, to the end of its chunk): the link at
+    /// `level` is the first word of the slice's `level`th, for `level` below the height.
     #[inline]
-    fn key_start(&self) -> usize {
-        HEADER_WORDS + self.height()
+    fn links(&self) -> &'a [AtomicU64] {
+        self.words.get(self.links_start()..).unwrap_or(&[])
+    }
+    /// Offset of the first link: after the header and the key.
+    #[inline]
+    fn links_start(&self) -> usize {
+        HEADER_WORDS + words_for(self.key_len())
     }
 
     /// Compares this node's user key with `key`, bytewise.
@@ -138,8 +157,10 @@ impl<'a> Node<'a> {
     fn compare_user_key(&self, key: &[u8]) -> Ordering {
         let meta = self.meta();
         let len = ((meta >> 32) & 0xFFFF) as usize;
-        let start = HEADER_WORDS + ((meta >> 48) & 0xFF) as usize;
-        let ours = self.words.get(start..start + words_for(len)).unwrap_or(&[]);
+        let ours = self
+            .words
+            .get(HEADER_WORDS..HEADER_WORDS + words_for(len))
+            .unwrap_or(&[]);
         let mut chunks = key.chunks(WORD);
         for word in ours {
             let Some(chunk) = chunks.next() else {
@@ -154,11 +175,45 @@ impl<'a> Node<'a> {
         len.cmp(&key.len())
     }
 
-    /// Compares this node with the internal key `(user_key, trailer)`.
-    #[inline]
+    /// Compares this node with the internal key `(user_key, trailer)` (tests: the reference
+    /// for `compare_target`).
+    #[cfg(test)]
     pub(super) fn compare(&self, user_key: &[u8], trailer: u64) -> Ordering {
         self.compare_user_key(user_key)
             .then_with(|| trailer.cmp(&self.trailer()))
+    }
+
+    /// Compares this node with a search target: as [`Node::compare`], with the target's key
+    /// words converted once per search instead of once per node.
+    #[inline]
+    fn compare_target(&self, t: &Target<'_>) -> Ordering {
+        let by_key = match t.words() {
+            Some(theirs) => {
+                let len = ((self.meta() >> 32) & 0xFFFF) as usize;
+                let ours = self
+                    .words
+                    .get(HEADER_WORDS..HEADER_WORDS + words_for(len))
+                    .unwrap_or(&[]);
+                let mut order = len.cmp(&t.key.len());
+                for (i, word) in ours.iter().enumerate() {
+                    let Some(&w) = theirs.get(i) else {
+                        // The target's key ended: ours is longer and equal so far.
+                        order = Ordering::Greater;
+                        break;
+                    };
+                    match word.load(Mem::Relaxed).cmp(&w) {
+                        Ordering::Equal => {}
+                        unequal => {
+                            order = unequal;
+                            break;
+                        }
+                    }
+                }
+                order
+            }
+            None => self.compare_user_key(t.key),
+        };
+        by_key.then_with(|| t.trailer.cmp(&self.trailer()))
     }
 
     /// Whether this node's user key is `key`.
@@ -170,15 +225,65 @@ impl<'a> Node<'a> {
     /// Appends the user key to `out`.
     pub(super) fn copy_user_key(&self, out: &mut Vec<u8>) {
         let len = self.key_len();
-        let start = self.key_start();
-        copy_words(out, len, |i| self.word(start + i).to_be_bytes());
+        copy_words(out, len, |i| self.word(HEADER_WORDS + i).to_be_bytes());
     }
 
     /// Appends the value to `out`.
     pub(super) fn copy_value(&self, out: &mut Vec<u8>) {
         let len = self.value_len();
-        let start = self.key_start() + words_for(self.key_len());
+        let start = self.links_start() + self.height();
         copy_words(out, len, |i| self.word(start + i).to_le_bytes());
+    }
+}
+
+/// The link at `level` in a node's `links` (null if out of range: never for a node reached at
+/// that level).
+#[inline]
+fn link(links: &[AtomicU64], level: usize) -> u64 {
+    links.get(level).map_or(NULL, |w| w.load(Mem::Acquire))
+}
+
+/// A search prefetches its step-down node from this level down to level 1. Level `l` holds
+/// about `n / 4^l` of `n` nodes: with a million nodes, levels 4 and up (under 4,000 nodes)
+/// stay in cache during a burst of searches, levels 3 and below do not.
+const PREFETCH_LEVELS: usize = 3;
+
+/// Keys up to this many words are converted to words once per search (longer ones are
+/// compared chunk by chunk).
+const TARGET_WORDS: usize = 4;
+
+/// A search target: the internal key `(key, trailer)`, and the key as big-endian zero-padded
+/// words (as a node stores it) when it is at most [`TARGET_WORDS`] words long.
+struct Target<'k> {
+    key: &'k [u8],
+    trailer: u64,
+    words: [u64; TARGET_WORDS],
+}
+
+impl<'k> Target<'k> {
+    #[inline]
+    fn new(key: &'k [u8], trailer: u64) -> Target<'k> {
+        let mut words = [0u64; TARGET_WORDS];
+        if key.len() <= TARGET_WORDS * WORD {
+            for (w, chunk) in words.iter_mut().zip(key.chunks(WORD)) {
+                *w = be_word(chunk);
+            }
+        }
+        Target {
+            key,
+            trailer,
+            words,
+        }
+    }
+
+    /// The key's words, `None` for a key longer than [`TARGET_WORDS`] words.
+    #[inline]
+    fn words(&self) -> Option<&[u64]> {
+        if self.key.len() <= TARGET_WORDS * WORD {
+            self.words.get(..words_for(self.key.len()))
+        } else {
+            None
+        }
     }
 }
 
@@ -235,6 +340,7 @@ impl SkipList {
         let writer = Writer {
             cursor,
             rng: seed | 1,
+            tail: [head; MAX_HEIGHT],
         };
         Ok((list, writer))
     }
@@ -243,6 +349,27 @@ impl SkipList {
     fn node(&self, addr: u64) -> Node<'_> {
         Node {
             words: self.arena.words(addr),
+        }
+    }
+
+    /// Starts loading the node at `addr` into cache: its first words (meta, trailer, the key
+    /// and, for keys up to 16 bytes, the first link) span at most two cache lines, and one
+    /// word of each is read. The values are discarded (`black_box` keeps the loads): nothing
+    /// waits for them, so the out-of-order core keeps going and the misses overlap with the
+    /// ones that follow. This is a prefetch without `unsafe` (`_mm_prefetch` takes a raw
+    /// pointer and is an unsafe intrinsic). Left out under the model checkers, where every
+    /// atomic access is a scheduling point and the hint changes nothing they check.
+    #[inline]
+    fn prefetch(&self, addr: u64) {
+        if cfg!(any(shuttle, loom)) {
+            return;
+        }
+        let words = self.arena.words(addr);
+        if let Some(w) = words.first() {
+            std::hint::black_box(w.load(Mem::Relaxed));
+        }
+        if let Some(w) = words.get(4) {
+            std::hint::black_box(w.load(Mem::Relaxed));
         }
     }
 
@@ -279,12 +406,27 @@ impl SkipList {
         mut prev: Option<&mut [u64; MAX_HEIGHT]>,
     ) -> (u64, u64) {
         let mut x = self.head;
+        // `x`'s links, found once per node visited.
+        let mut links = self.node(x).links();
         let mut level = self.max_height.load(Mem::Relaxed).clamp(1, MAX_HEIGHT) - 1;
         loop {
-            let next = self.node(x).next(level);
-            if next != NULL && before(self.node(next)) {
-                x = next;
-                continue;
+            let next = link(links, level);
+            if (1..=PREFETCH_LEVELS).contains(&level) {
+                // Where the search goes if `next` is not before the target: start loading it
+                // now, while `next` is compared (only low, so uncached, levels: above them the
+                // hint costs instructions and saves nothing).
+                let down = link(links, level - 1);
+                if down != next && down != NULL {
+                    self.prefetch(down);
+                }
+            }
+            if next != NULL {
+                let node = self.node(next);
+                if before(node) {
+                    x = next;
+                    links = node.links();
+                    continue;
+                }
             }
             if let Some(p) = prev.as_deref_mut()
                 && let Some(slot) = p.get_mut(level)
@@ -300,19 +442,22 @@ impl SkipList {
 
     /// The first node >= `(user_key, trailer)`, or null.
     pub(super) fn seek_ge(&self, user_key: &[u8], trailer: u64) -> u64 {
-        let (_, next) = self.descend(|n| n.compare(user_key, trailer) == Ordering::Less, None);
+        let t = Target::new(user_key, trailer);
+        let (_, next) = self.descend(|n| n.compare_target(&t) == Ordering::Less, None);
         next
     }
 
     /// The last node <= `(user_key, trailer)`, or null.
     pub(super) fn seek_le(&self, user_key: &[u8], trailer: u64) -> u64 {
-        let (x, _) = self.descend(|n| n.compare(user_key, trailer) != Ordering::Greater, None);
+        let t = Target::new(user_key, trailer);
+        let (x, _) = self.descend(|n| n.compare_target(&t) != Ordering::Greater, None);
         if x == self.head { NULL } else { x }
     }
 
     /// The last node < `(user_key, trailer)`, or null.
     pub(super) fn seek_lt(&self, user_key: &[u8], trailer: u64) -> u64 {
-        let (x, _) = self.descend(|n| n.compare(user_key, trailer) == Ordering::Less, None);
+        let t = Target::new(user_key, trailer);
+        let (x, _) = self.descend(|n| n.compare_target(&t) == Ordering::Less, None);
         if x == self.head { NULL } else { x }
     }
 
@@ -320,6 +465,23 @@ impl SkipList {
     pub(super) fn last(&self) -> u64 {
         let (x, _) = self.descend(|_| true, None);
         if x == self.head { NULL } else { x }
+    }
+
+    /// Whether the target sorts after every node, checked from the writer's `tail` alone: the
+    /// level-0 tail sorts before the target and every level's recorded tail is still last (its
+    /// link is null). Then `tail` holds the insert's predecessors. Random keys fail the first
+    /// test: one comparison with a node just written, in cache.
+    fn after_last(&self, w: &Writer, t: &Target<'_>) -> bool {
+        let last = w.tail.first().copied().unwrap_or(self.head);
+        if last != self.head && self.node(last).compare_target(t) != Ordering::Less {
+            return false;
+        }
+        let top = self.max_height.load(Mem::Relaxed).clamp(1, MAX_HEIGHT);
+        w.tail
+            .iter()
+            .enumerate()
+            .take(top)
+            .all(|(level, &p)| link(self.node(p).links(), level) == NULL)
     }
 
     /// Inserts a new entry. `(user_key, trailer)` must not be in the list. Returns the bytes
@@ -334,10 +496,14 @@ impl SkipList {
         debug_assert!(user_key.len() <= 0xFFFF, "user keys fit 16 bits");
         debug_assert!(value.len() <= u32::MAX as usize, "values fit 32 bits");
         let mut prev = [self.head; MAX_HEIGHT];
-        self.descend(
-            |n| n.compare(user_key, trailer) == Ordering::Less,
-            Some(&mut prev),
-        );
+        let t = Target::new(user_key, trailer);
+        if self.after_last(w, &t) {
+            // Appending: the predecessors are the last nodes of their levels (levels above
+            // `max_height` have only the head).
+            prev = w.tail;
+        } else {
+            self.descend(|n| n.compare_target(&t) == Ordering::Less, Some(&mut prev));
+        }
         let height = w.random_height();
         let key_words = words_for(user_key.len());
         let n = HEADER_WORDS + height + key_words + words_for(value.len());
@@ -353,11 +519,11 @@ impl SkipList {
             value.len() as u64 | (user_key.len() as u64) << 32 | (height as u64) << 48,
         );
         store(1, trailer);
-        let key_start = HEADER_WORDS + height;
         for (i, chunk) in user_key.chunks(WORD).enumerate() {
-            store(key_start + i, be_word(chunk));
+            store(HEADER_WORDS + i, be_word(chunk));
         }
-        let value_start = key_start + key_words;
+        let links_start = HEADER_WORDS + key_words;
+        let value_start = links_start + height;
         for (i, chunk) in value.chunks(WORD).enumerate() {
             store(value_start + i, le_word(chunk));
         }
@@ -373,9 +539,14 @@ impl SkipList {
                 "predecessor at level {level} too short"
             );
             let succ = pred.next(level);
-            store(HEADER_WORDS + level, succ);
+            store(links_start + level, succ);
+            if succ == NULL
+                && let Some(tail) = w.tail.get_mut(level)
+            {
+                *tail = addr;
+            }
             // Publish: the node's words (Relaxed above) happen-before this Release store.
-            if let Some(link) = pred.words.get(HEADER_WORDS + level) {
+            if let Some(link) = pred.words.get(pred.links_start() + level) {
                 link.store(addr, Mem::Release);
             }
         }
@@ -493,6 +664,101 @@ mod tests {
             let node = list.entry(list.first()).unwrap();
             let first = &model.keys().next().unwrap().0;
             assert_eq!(node.compare_user_key(&k), first.as_slice().cmp(&k[..]));
+        }
+    }
+
+    #[test]
+    fn target_comparisons_agree_with_slice_order() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        // Lengths around the inline limit (TARGET_WORDS words) and word boundaries.
+        let alphabet = [0u8, 1, 0x7f, 0x80, 0xff];
+        let key = |rng: &mut rand::rngs::StdRng| -> Vec<u8> {
+            let len = rng.random_range(0..(TARGET_WORDS * WORD + 12));
+            (0..len)
+                .map(|_| alphabet[rng.random_range(0..alphabet.len())])
+                .collect()
+        };
+        let (list, mut w) = SkipList::new(0, 9).unwrap();
+        let mut nodes = Vec::new();
+        for seq in 1..400u64 {
+            let k = key(&mut rng);
+            let trailer = seq << 8 | 1;
+            list.insert(&mut w, &k, trailer, b"v").unwrap();
+            nodes.push((k, trailer));
+        }
+        for _ in 0..3000 {
+            let k = key(&mut rng);
+            let t = rng.random_range(0..400u64) << 8 | 1;
+            let (nk, nt) = &nodes[rng.random_range(0..nodes.len())];
+            let addr = list.seek_ge(nk, *nt);
+            let node = list.entry(addr).unwrap();
+            assert_eq!(user_key_of(&list, addr), *nk);
+            // Internal key order: user key ascending, trailer descending.
+            let want = nk.as_slice().cmp(&k[..]).then_with(|| t.cmp(nt));
+            assert_eq!(
+                node.compare_target(&Target::new(&k, t)),
+                want,
+                "{nk:?} vs {k:?}"
+            );
+            assert_eq!(node.compare(&k, t), want);
+        }
+    }
+
+    #[test]
+    fn appends_and_inserts_in_between_keep_every_level_ordered() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(17);
+        let (list, mut w) = SkipList::new(0, 13).unwrap();
+        let mut model = std::collections::BTreeSet::new();
+        let mut next_up = 1_000_000u64;
+        for seq in 1..5000u64 {
+            // Mostly ascending keys (the append path), sometimes one in between or a new
+            // version of the last key (same user key, newer seq: sorts before it).
+            let k = match rng.random_range(0..10) {
+                0 => rng.random_range(0..next_up),
+                1 => next_up,
+                _ => {
+                    next_up += rng.random_range(1..3);
+                    next_up
+                }
+            };
+            let key = k.to_be_bytes();
+            let trailer = seq << 8 | 1;
+            list.insert(&mut w, &key, trailer, b"v").unwrap();
+            model.insert((key.to_vec(), std::cmp::Reverse(trailer)));
+        }
+        let want: Vec<_> = model.iter().cloned().collect();
+        let mut walked = Vec::new();
+        let mut x = list.first();
+        while x != NULL {
+            let node = list.entry(x).unwrap();
+            walked.push((user_key_of(&list, x), std::cmp::Reverse(node.trailer())));
+            x = list.next(x);
+        }
+        assert_eq!(walked, want);
+        // Every level is a strictly ascending sublist ending in null.
+        for level in 0..MAX_HEIGHT {
+            let mut x = list.node(list.head).next(level);
+            let mut last: Option<(Vec<u8>, std::cmp::Reverse<u64>)> = None;
+            while x != NULL {
+                let node = list.entry(x).unwrap();
+                assert!(level < node.height());
+                let cur = (user_key_of(&list, x), std::cmp::Reverse(node.trailer()));
+                assert!(
+                    last.as_ref().is_none_or(|l| *l < cur),
+                    "level {level} out of order"
+                );
+                last = Some(cur);
+                x = node.next(level);
+            }
+        }
+        for (k, std::cmp::Reverse(t)) in &want {
+            let node = list.entry(list.seek_ge(k, *t)).unwrap();
+            assert_eq!(
+                (user_key_of(&list, list.seek_ge(k, *t)), node.trailer()),
+                (k.clone(), *t)
+            );
         }
     }
 
