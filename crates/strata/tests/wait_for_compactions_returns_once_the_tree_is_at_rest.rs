@@ -1,0 +1,61 @@
+//! `Db::wait_for_compactions`: after many small flushes under leveled compaction, `flush` then
+//! `wait_for_compactions` return with no frozen memtable, L0 below its trigger, and nothing
+//! left for the background to do (the shape and the counters stay put afterwards); every key
+//! reads back as a `BTreeMap` model says.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use strata::{CompactionOptions, Db, LeveledOptions, Options};
+
+const TRIGGER: usize = 4;
+
+fn options() -> Options {
+    Options {
+        memtable_size: 4 << 10,
+        block_size: 256,
+        target_sst_size: 8 << 10,
+        compaction: CompactionOptions::Leveled(LeveledOptions {
+            level_size_multiplier: 4,
+            level0_file_num_compaction_trigger: TRIGGER,
+            max_levels: 4,
+            base_level_size_mb: 1,
+        }),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn the_tree_is_at_rest_when_it_returns() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = Db::open(dir.path(), options()).expect("open");
+    let mut model = BTreeMap::new();
+    for round in 0..3u32 {
+        for i in 0..2000u32 {
+            let key = format!("key{:06}", (i * 7919 + round) % 5000);
+            let value = format!("value-{i}-{round}-{}", "x".repeat((i % 40) as usize));
+            db.put(&key, &value).expect("put");
+            model.insert(key, value);
+        }
+        db.flush().expect("flush");
+        db.wait_for_compactions().expect("wait");
+        let stats = db.stats();
+        assert_eq!(stats.frozen_memtables, 0);
+        let shape = db.tree_shape();
+        assert!(shape.l0.len() < TRIGGER, "L0 at rest: {shape:?}");
+        assert!(stats.flushes > 0 && stats.compactions + stats.trivial_moves > 0);
+        // Nothing starts afterwards: the background had nothing left to pick.
+        std::thread::sleep(Duration::from_millis(300));
+        let later = db.stats();
+        assert_eq!(db.tree_shape(), shape);
+        assert_eq!(
+            (later.compactions, later.trivial_moves, later.flushes),
+            (stats.compactions, stats.trivial_moves, stats.flushes)
+        );
+    }
+    for (key, value) in &model {
+        let got = db.get(key).expect("get");
+        assert_eq!(got.as_deref(), Some(value.as_bytes()), "{key}");
+    }
+    assert_eq!(db.iter().expect("iter").count(), model.len());
+}
