@@ -1,12 +1,13 @@
 //! `Db::wait_for_compactions`: after many small flushes under leveled compaction, `flush` then
-//! `wait_for_compactions` return with no frozen memtable, L0 below its trigger, and nothing
-//! left for the background to do (the shape and the counters stay put afterwards); every key
-//! reads back as a `BTreeMap` model says.
+//! `wait_for_compactions` return with no frozen memtable, L0 below its trigger, nothing left
+//! for the background to do (the shape and the counters stay put afterwards), and no SST on
+//! disk but the tree's; every key reads back as a `BTreeMap` model says.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::Duration;
 
-use strata::{CompactionOptions, Db, LeveledOptions, Options};
+use strata::{CompactionOptions, Db, LeveledOptions, Options, TreeShape};
 
 const TRIGGER: usize = 4;
 
@@ -23,6 +24,31 @@ fn options() -> Options {
         }),
         ..Default::default()
     }
+}
+
+/// Numbers of the `NNNNNN.sst` files in `dir`, sorted.
+fn ssts_on_disk(dir: &Path) -> Vec<u64> {
+    let mut out: Vec<u64> = std::fs::read_dir(dir)
+        .expect("read_dir")
+        .filter_map(|e| {
+            let name = e.expect("entry").file_name().into_string().ok()?;
+            name.strip_suffix(".sst")?.parse().ok()
+        })
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// Numbers of every file in the tree, sorted.
+fn tree_files(shape: &TreeShape) -> Vec<u64> {
+    let mut out: Vec<u64> = shape
+        .l0
+        .iter()
+        .chain(shape.levels.iter().flat_map(|(_, files)| files))
+        .copied()
+        .collect();
+    out.sort_unstable();
+    out
 }
 
 #[test]
@@ -44,10 +70,17 @@ fn the_tree_is_at_rest_when_it_returns() {
         let shape = db.tree_shape();
         assert!(shape.l0.len() < TRIGGER, "L0 at rest: {shape:?}");
         assert!(stats.flushes > 0 && stats.compactions + stats.trivial_moves > 0);
+        let on_disk = ssts_on_disk(dir.path());
         // Nothing starts afterwards: the background had nothing left to pick.
         std::thread::sleep(Duration::from_millis(300));
         let later = db.stats();
         assert_eq!(db.tree_shape(), shape);
+        assert_eq!(
+            ssts_on_disk(dir.path()),
+            tree_files(&shape),
+            "obsolete SSTs left later"
+        );
+        assert_eq!(on_disk, tree_files(&shape), "obsolete SSTs left");
         assert_eq!(
             (later.compactions, later.trivial_moves, later.flushes),
             (stats.compactions, stats.trivial_moves, stats.flushes)

@@ -312,8 +312,9 @@ impl Db {
 
     /// Waits until the background work is done: no frozen memtable waits for flush, no
     /// compaction runs, and the compaction strategy has nothing to start (RocksDB's
-    /// `WaitForCompact`). The mutable memtable is not flushed (call [`Db::flush`] first for
-    /// that). Writes made meanwhile may make it wait longer.
+    /// `WaitForCompact`); then deletes the obsolete SSTs no reader holds, so the files on
+    /// disk are the live tree's. The mutable memtable is not flushed (call [`Db::flush`]
+    /// first for that). Writes made meanwhile may make it wait longer.
     ///
     /// # Errors
     /// `Closed`; the background error if a flush or compaction failed.
@@ -330,6 +331,8 @@ impl Db {
                 && !versions.manual_compaction
                 && compaction::pick(&current.version, &inner.opts, &versions.compacting).is_none();
             if idle {
+                drop(versions);
+                inner.purge_obsolete_files();
                 return Ok(());
             }
             inner
