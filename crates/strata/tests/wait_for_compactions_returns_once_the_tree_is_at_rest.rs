@@ -1,7 +1,8 @@
 //! `Db::wait_for_compactions`: after many small flushes under leveled compaction, `flush` then
 //! `wait_for_compactions` return with no frozen memtable, L0 below its trigger, nothing left
-//! for the background to do (the shape and the counters stay put afterwards), and no SST on
-//! disk but the tree's; every key reads back as a `BTreeMap` model says.
+//! for the background to do (the shape and the counters stay put afterwards), no SST on disk
+//! but the tree's and no WAL but the live memtable's; every key reads back as a `BTreeMap`
+//! model says.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -39,6 +40,19 @@ fn ssts_on_disk(dir: &Path) -> Vec<u64> {
     out
 }
 
+/// Number of `NNNNNN.wal` files in `dir`.
+fn wals_on_disk(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .expect("read_dir")
+        .filter(|e| {
+            e.as_ref()
+                .ok()
+                .and_then(|e| e.file_name().into_string().ok())
+                .is_some_and(|n| n.ends_with(".wal"))
+        })
+        .count()
+}
+
 /// Numbers of every file in the tree, sorted.
 fn tree_files(shape: &TreeShape) -> Vec<u64> {
     let mut out: Vec<u64> = shape
@@ -71,6 +85,8 @@ fn the_tree_is_at_rest_when_it_returns() {
         assert!(shape.l0.len() < TRIGGER, "L0 at rest: {shape:?}");
         assert!(stats.flushes > 0 && stats.compactions + stats.trivial_moves > 0);
         let on_disk = ssts_on_disk(dir.path());
+        // Every memtable flushed: only the live (empty) memtable's WAL is left.
+        assert_eq!(wals_on_disk(dir.path()), 1, "flushed WALs left");
         // Nothing starts afterwards: the background had nothing left to pick.
         std::thread::sleep(Duration::from_millis(300));
         let later = db.stats();

@@ -5,8 +5,9 @@
 //! 2. `wal` — the live WAL writer, held by the single commit leader while it appends and
 //!    syncs (other writers are queued behind the leader anyway; readers never take it);
 //! 3. `purge` — held for the whole of one purge of obsolete SSTs (the choice under
-//!    `versions`, then the deletions), so a purge that returns has every file an earlier
-//!    purge chose deleted (`Db::wait_for_compactions` relies on it);
+//!    `versions`, then the deletions), and by a flush from its install to the deletion of
+//!    its WAL, so a purge that returns has every file an earlier purge chose, and every
+//!    flushed WAL of a published version, deleted (`Db::wait_for_compactions` relies on it);
 //! 4. `versions` — MANIFEST writer and version bookkeeping, held by flush/compaction while
 //!    they log an edit (an fsync, but readers and writers never need this lock);
 //! 5. `super_version` — a `RwLock<Arc<SuperVersion>>`, held only to clone or swap the `Arc`;
