@@ -107,7 +107,21 @@ pub fn run_one(kind: EngineKind, root: &Path, common: &Common) -> Result<Vec<Wor
         let measured = context
             .run(workload)
             .map_err(|e| format!("{} on {}: {e}", workload.name(), kind.name()))?;
-        let (written, io_source) = written_between(before, io_counters());
+        let (window, io_source) = written_between(before, io_counters());
+        let written = if common.settle && workload.writes() {
+            engine.settle()?;
+            written_between(before, io_counters()).0
+        } else {
+            window
+        };
+        if std::env::var_os("STRATA_COMPARE_STATS").is_some() {
+            eprintln!(
+                "--- {} after {} ({window} bytes written in the timed part, {written} counted)\n{}",
+                kind.name(),
+                workload.name(),
+                engine.stats_text()
+            );
+        }
         let record_bytes = (common.key_size + common.value_size) as u64;
         let user_bytes = if workload == Workload::Readwhilewriting {
             measured.background_writes * record_bytes

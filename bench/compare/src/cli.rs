@@ -102,6 +102,12 @@ pub struct Common {
     /// Seed of the key and value generators.
     #[arg(long, default_value_t = 301)]
     pub seed: u64,
+    /// After each writing workload's timed part, flush and wait for the engine's flushes and
+    /// compactions to finish, and count their bytes in its write amplification (without it,
+    /// only the bytes written during the timed part count, so work still running at its end
+    /// is cut off wherever it happens to be). Space on disk is then read after settling.
+    #[arg(long)]
+    pub settle: bool,
 }
 
 /// The command-line spelling of a value-enum value.
@@ -133,7 +139,7 @@ impl Common {
     /// The flags that reproduce `self` on a child's command line.
     pub fn to_args(&self) -> Vec<String> {
         let benchmarks: Vec<String> = self.benchmarks.iter().map(value_name).collect();
-        vec![
+        let mut args = vec![
             format!("--benchmarks={}", benchmarks.join(",")),
             format!("--num={}", self.num),
             format!("--key-size={}", self.key_size),
@@ -146,6 +152,10 @@ impl Common {
             format!("--bloom-bits={}", self.bloom_bits),
             format!("--compression={}", value_name(&self.compression)),
             format!("--seed={}", self.seed),
-        ]
+        ];
+        if self.settle {
+            args.push("--settle".to_string());
+        }
+        args
     }
 }

@@ -185,6 +185,7 @@ pub fn outcome_json(cli: &Cli, outcome: &Outcome, machine: &Value) -> Value {
             "bloom_bits": c.bloom_bits,
             "compression": value_name(&c.compression),
             "seed": c.seed,
+            "settle": c.settle,
         },
         "machine": machine,
         "medians": results(&outcome.medians),

@@ -244,6 +244,16 @@ each workload (`/proc/self/clear_refs` ← 5) and `VmHWM` read after it.\n\
 - reading workloads run on a database holding every key, flushed and fully compacted first \
 (untimed); `overwrite` runs on what `fillrandom` left (~63% of the keys), as in db_bench.\n";
 
+/// What `--settle` changes in [`METHOD`].
+pub const SETTLED: &str = "\
+- **`--settle`**: after each writing workload's timed part the engine flushes its memtables \
+and the harness waits until no flush or compaction runs or is pending (Strata \
+`Db::wait_for_compactions`, RocksDB's `num-running-compactions`, `compaction-pending`, \
+`num-running-flushes` and `mem-table-flush-pending` properties all 0); write amp then counts \
+every byte written from the start of the timed part until then (so pending compaction *is* \
+counted, and the figure no longer depends on where background work stood when the timed part \
+ended), and disk after is read after it.\n";
+
 /// The whole markdown section for docs/BENCHMARKS.md.
 pub fn markdown(
     cli: &Cli,
@@ -271,7 +281,7 @@ pub fn markdown(
          crates: {crates}; RocksDB linked: {rocks}.\n\n\
          Settings: {settings}.\n\n\
          {medians}\n{ratios}\n\
-         How it is measured:\n\n{METHOD}\n\
+         How it is measured:\n\n{METHOD}{settle}\n\
          Engine setup, settings that could not be matched, and the durability of an \
          acknowledged write without sync:\n\n{notes}",
         nproc = get("nproc"),
@@ -282,6 +292,7 @@ pub fn markdown(
         load = get("loadavg_at_start").as_str().unwrap_or("?"),
         rocks = get("rocksdb_library").as_str().unwrap_or("?"),
         settings = settings(cli, outcome.runs_done()),
+        settle = if cli.common.settle { SETTLED } else { "" },
         medians = medians_table(cli, outcome),
         ratios = ratios_table(cli, outcome),
         notes = notes(cli),

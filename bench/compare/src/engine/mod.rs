@@ -146,6 +146,18 @@ pub trait Engine: Send + Sync {
     fn compact_all(&self) -> Result<()>;
     /// Closes the database (waits for what the engine's close waits for).
     fn close(self: Box<Self>) -> Result<()>;
+    /// Flushes every memtable, then waits until the engine has no flush or compaction running
+    /// or pending (`--settle`: the bytes of that work count in the workload's write
+    /// amplification). Engines with no way to wait for their compactions (fjall, sled) only
+    /// flush.
+    fn settle(&self) -> Result<()> {
+        self.flush()
+    }
+    /// The engine's own statistics as text (flushes, per-level compaction bytes), printed
+    /// after each workload when `STRATA_COMPARE_STATS` is set; empty if the engine has none.
+    fn stats_text(&self) -> String {
+        String::new()
+    }
 }
 
 /// The summed sizes of every file under `dir` (apparent sizes: space an engine reserved ahead,

@@ -110,6 +110,31 @@ impl Engine for RocksEngine {
         Ok(())
     }
 
+    fn settle(&self) -> Result<()> {
+        self.db.flush()?;
+        // Polls the properties rather than calling `WaitForCompact`, which RocksDB 7.8 (the
+        // system library build) lacks.
+        let busy = |name: &str| -> Result<bool> {
+            Ok(self.db.property_int_value(name)?.unwrap_or(0) > 0)
+        };
+        while busy("rocksdb.num-running-compactions")?
+            || busy("rocksdb.compaction-pending")?
+            || busy("rocksdb.num-running-flushes")?
+            || busy("rocksdb.mem-table-flush-pending")?
+        {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Ok(())
+    }
+
+    fn stats_text(&self) -> String {
+        self.db
+            .property_value("rocksdb.stats")
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
     fn flush(&self) -> Result<()> {
         Ok(self.db.flush()?)
     }

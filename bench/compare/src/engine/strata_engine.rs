@@ -42,6 +42,15 @@ pub fn open(dir: &Path, s: &Settings) -> Result<Box<dyn Engine>> {
 }
 
 impl Engine for StrataEngine {
+    fn settle(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(self.db.wait_for_compactions()?)
+    }
+
+    fn stats_text(&self) -> String {
+        self.db.stats().to_string()
+    }
+
     fn put(&self, key: &[u8], value: &[u8]) -> Result<()> {
         Ok(self.db.put(key, value)?)
     }

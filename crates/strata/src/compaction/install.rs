@@ -151,8 +151,10 @@ impl DbInner {
         sv.imms.last().map_or(sv.mem.id(), |m| m.id())
     }
 
-    /// Deletes obsolete SSTs that no version or iterator refers to any more.
+    /// Deletes obsolete SSTs that no version or iterator refers to any more. Purges run one
+    /// at a time (`purge` lock), so when this returns, the files any purge chose are gone.
     pub(crate) fn purge_obsolete_files(&self) {
+        let _purge = self.purge.lock();
         let deletable: Vec<u64> = {
             let mut versions = self.versions.lock();
             versions.take_unreferenced()

@@ -190,7 +190,12 @@ pub fn pick(version: &Version, opts: &Options, busy: &[u64]) -> Option<Task> {
         CompactionOptions::None => None,
         CompactionOptions::Simple(o) => simple::pick(version, o, busy),
         CompactionOptions::Leveled(o) => match opts.leveled_picker {
-            LeveledPicker::Production => production::pick(version, o, busy),
+            LeveledPicker::Production => production::pick_limited(
+                version,
+                o,
+                (opts.target_sst_size as u64).saturating_mul(production::MAX_COMPACTION_FILES),
+                busy,
+            ),
             LeveledPicker::Course => leveled::pick(version, o, busy),
         },
         CompactionOptions::Tiered(o) => tiered::pick(version, o, busy),

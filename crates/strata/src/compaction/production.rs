@@ -1,6 +1,13 @@
 //! The production leveled picker (the engine's default; `LeveledPicker::Production`): the
 //! course's dynamic level targets (see `leveled.rs`) with RocksDB's way of choosing work.
 //!
+//! - **Targets.** The course's dynamic targets (`leveled.rs`: the bottom level's target its
+//!   size, each level above a `multiplier`-th of the one below while that is over
+//!   `base_level_size`, the base level the highest with a target), with every non-zero
+//!   target raised to at least `base_level_size` (RocksDB 10's dynamic mode: no level from
+//!   the base level down has a target below `max_bytes_for_level_base`). Without that floor
+//!   the base level's target is a tenth of the bottom level's, 26-256 MiB, so every L0
+//!   compaction would overfill it and it would spill into the bottom level after each one.
 //! - **Scores.** L0: files not being compacted / `level0_file_num_compaction_trigger`.
 //!   L(k), 1 <= k < max: (bytes not being compacted) / target(k); a non-empty level above the
 //!   base level (target 0) scores `f64::MAX` so it drains first. Levels are tried by score,
@@ -15,7 +22,10 @@
 //!   ties: the oldest). That file's rewrite costs the least below it, which is what keeps
 //!   write amplification down under random overwrites (RocksDB's `kMinOverlappingRatio`).
 //!   A file with no overlap below is a trivial move: the engine relinks it
-//!   ([`crate::compaction::is_trivial_move`]) instead of rewriting it.
+//!   ([`crate::compaction::is_trivial_move`]) instead of rewriting it. A file with overlap
+//!   takes along every idle file of L(k) in the key range of it and its overlap, when they
+//!   meet no further file below and the task stays under `max_compaction_bytes` (RocksDB's
+//!   input expansion): the files below are then rewritten once for all of them.
 //! - Output splitting by grandparent overlap is the job's part (`job.rs`), not the picker's.
 //!
 //! Pure: a function of the version, the options and the busy set; no I/O; any thread. With
@@ -38,13 +48,34 @@ const MIN_INTRA_L0_FILES: usize = 4;
 /// Score of a non-empty level whose target is 0 (above the base level): drain it first.
 const DRAIN: f64 = f64::MAX;
 
-/// The next production task, or `None`.
+/// Input bytes (upper files + their overlaps below) above which an L(k) → L(k+1) task is not
+/// expanded beyond its one chosen file, for callers without a target SST size: 25 × 64 MiB,
+/// RocksDB's default `max_compaction_bytes` (25 × `target_file_size_base`).
+#[cfg(test)]
+const DEFAULT_MAX_COMPACTION_BYTES: u64 = 25 * (64 << 20);
+
+/// Times the target SST size an expanded L(k) → L(k+1) task may read (RocksDB: 25).
+pub(crate) const MAX_COMPACTION_FILES: u64 = 25;
+
+/// The next production task, or `None`, with the default expansion limit.
+#[cfg(test)]
 pub(crate) fn pick(version: &Version, o: &LeveledOptions, busy: &[u64]) -> Option<Task> {
+    pick_limited(version, o, DEFAULT_MAX_COMPACTION_BYTES, busy)
+}
+
+/// The next production task, or `None`; an L(k) → L(k+1) task reads fewer than
+/// `max_compaction_bytes` when it takes more than one file of L(k).
+pub(crate) fn pick_limited(
+    version: &Version,
+    o: &LeveledOptions,
+    max_compaction_bytes: u64,
+    busy: &[u64],
+) -> Option<Task> {
     let max = o.max_levels;
     if max == 0 {
         return None;
     }
-    let t = targets(version, o);
+    let t = floored_targets(version, o);
     let guard = L0Guard::new(version, busy);
     for (score, level) in scores(version, o, &t, busy) {
         if score < 1.0 {
@@ -53,13 +84,42 @@ pub(crate) fn pick(version: &Version, o: &LeveledOptions, busy: &[u64]) -> Optio
         let task = if level == 0 {
             l0_task(version, o, &t, busy)
         } else {
-            level_task(version, &t, level, max, busy, &guard, score)
+            level_task(
+                version,
+                &t,
+                LevelPick {
+                    level,
+                    max,
+                    score,
+                    max_compaction_bytes,
+                },
+                busy,
+                &guard,
+            )
         };
         if task.is_some() {
             return task;
         }
     }
     None
+}
+
+/// The course's dynamic targets with every non-zero target raised to at least
+/// `base_level_size_mb` MiB (see the module doc); the base level is unchanged.
+pub(crate) fn floored_targets(version: &Version, o: &LeveledOptions) -> Targets {
+    let mut t = targets(version, o);
+    let floor = (o.base_level_size_mb as u64).saturating_mul(1 << 20);
+    for target in t.target.iter_mut().filter(|x| **x > 0) {
+        *target = (*target).max(floor);
+    }
+    debug_assert!(
+        t.target
+            .iter()
+            .take(t.base.saturating_sub(1))
+            .all(|&x| x == 0),
+        "no level above the base level has a target"
+    );
+    t
 }
 
 /// (score, level) of L0 and of L1..L(max-1), highest first, ties to the deeper level.
@@ -142,16 +202,29 @@ fn intra_l0_task(version: &Version, o: &LeveledOptions, busy: &[u64]) -> Option<
 /// (overlap ratio × 2^20, file number, file, its overlapping files below).
 type Candidate<'a> = (u128, u64, &'a Arc<FileMeta>, Vec<Arc<FileMeta>>);
 
-/// L(level) → L(level+1): the idle file with the smallest overlap ratio below.
+/// Which level a level task compacts, and its limits.
+struct LevelPick {
+    level: usize,
+    max: usize,
+    score: f64,
+    max_compaction_bytes: u64,
+}
+
+/// L(level) → L(level+1): the idle file with the smallest overlap ratio below (expanded by
+/// [`expand_upper`]).
 fn level_task(
     version: &Version,
     t: &Targets,
-    level: usize,
-    max: usize,
+    p: LevelPick,
     busy: &[u64],
     guard: &L0Guard<'_>,
-    score: f64,
 ) -> Option<Task> {
+    let LevelPick {
+        level,
+        max,
+        score,
+        max_compaction_bytes,
+    } = p;
     if level >= max {
         return None;
     }
@@ -177,9 +250,10 @@ fn level_task(
         }
     }
     let (ratio, _, f, lower) = best?;
+    let upper = expand_upper(version, level, f, &lower, busy, guard, max_compaction_bytes);
     let reason = format!(
         "L{level} score {} (target {} bytes, base level {}): file {} with overlap ratio {:.3} \
-         into L{lower_id}",
+         into L{lower_id}{}",
         if score == DRAIN {
             "drain".to_string()
         } else {
@@ -188,13 +262,70 @@ fn level_task(
         t.target[level - 1],
         t.base,
         f.number,
-        ratio as f64 / f64::from(1u32 << 20)
+        ratio as f64 / f64::from(1u32 << 20),
+        if upper.len() > 1 {
+            format!(", expanded to {} files of L{level}", upper.len())
+        } else {
+            String::new()
+        }
     );
-    let mut inputs = vec![(level as u32, vec![Arc::clone(f)])];
+    let mut inputs = vec![(level as u32, upper)];
     if !lower.is_empty() {
         inputs.push((lower_id as u32, lower));
     }
     Some(task(inputs, lower_id as u32, level + 1 == max, reason))
+}
+
+/// The files of L(level) one L(level) → L(level+1) task takes: `f` alone, or every file of
+/// L(level) within the key range of `f` and `lower` (its overlapping files below) when that
+/// takes in no further file below, none of them is busy or blocked by a running L0 job, and
+/// the inputs stay under `max_compaction_bytes` (RocksDB's `SetupOtherInputs`). The files
+/// below are rewritten once for all of them instead of once per file: under random keys every
+/// file spans most of the key space, so without this each file of the base level would
+/// rewrite most of the level below on its own. No expansion without overlap below (a
+/// trivial move stays one file).
+fn expand_upper(
+    version: &Version,
+    level: usize,
+    f: &Arc<FileMeta>,
+    lower: &[Arc<FileMeta>],
+    busy: &[u64],
+    guard: &L0Guard<'_>,
+    max_compaction_bytes: u64,
+) -> Vec<Arc<FileMeta>> {
+    let single = vec![Arc::clone(f)];
+    let Some((lo, hi)) = user_key_range(std::iter::once(f).chain(lower)) else {
+        return single;
+    };
+    if lower.is_empty() {
+        return single;
+    }
+    let upper = overlapping(level_files(version, level as u64), lo, hi);
+    if upper.len() <= 1 || any_busy(&upper, busy) {
+        return single;
+    }
+    let bytes: u64 = upper.iter().chain(lower).map(|g| g.size).sum();
+    if bytes >= max_compaction_bytes {
+        return single;
+    }
+    let lower_id = level as u64 + 1;
+    if upper.iter().any(|g| guard.blocks(g, lower, lower_id)) {
+        return single;
+    }
+    let Some((ulo, uhi)) = user_key_range(&upper) else {
+        return single;
+    };
+    // The expanded range may not reach a file below that `lower` does not hold.
+    let below = overlapping(level_files(version, lower_id), ulo, uhi);
+    if below.len() != lower.len() {
+        return single;
+    }
+    debug_assert!(
+        below.iter().zip(lower).all(|(a, b)| a.number == b.number),
+        "the expanded inputs meet the same files below"
+    );
+    debug_assert!(upper.iter().any(|g| g.number == f.number));
+    upper
 }
 
 fn task(
@@ -214,7 +345,7 @@ pub(crate) fn pending_compaction_bytes(version: &Version, o: &LeveledOptions) ->
     if o.max_levels == 0 {
         return 0;
     }
-    let t = targets(version, o);
+    let t = floored_targets(version, o);
     let mut pending: u64 = 0;
     if version.l0.len() >= o.level0_file_num_compaction_trigger {
         pending = version.l0.iter().map(|f| f.size).sum();

@@ -84,9 +84,13 @@ impl DbInner {
                 tracing::error!(error = %e, "compaction failed");
                 self.poison(e);
             }
+            // The task holds the last references to its inputs besides the obsolete list: it
+            // goes before the compaction counts as finished, so whoever sees it finished
+            // (`Db::wait_for_compactions`) can purge the inputs.
+            let numbers: Vec<u64> = task.input_numbers().collect();
+            drop(task);
             {
                 let mut versions = self.versions.lock();
-                let numbers: Vec<u64> = task.input_numbers().collect();
                 versions.compacting.retain(|n| !numbers.contains(n));
                 versions.running_compactions -= 1;
                 self.bg_cv.notify_all();
@@ -94,8 +98,6 @@ impl DbInner {
             if matches!(result, Err(Error::Closed)) {
                 return;
             }
-            // The task held the last references to its inputs besides the obsolete list.
-            drop(task);
             self.purge_obsolete_files();
         }
     }

@@ -37,6 +37,9 @@ impl DbInner {
             self.fs.sync_dir(&self.dir)?;
         }
         let written: u64 = outputs.iter().map(|f| f.size).sum();
+        // Held until the flushed WAL is deleted: whoever sees the memtable gone and then
+        // purges (`Db::wait_for_compactions`) finds the WAL gone too.
+        let _purge = self.purge.lock();
         {
             let mut versions = self.versions.lock();
             let mut edit = VersionEdit::default();

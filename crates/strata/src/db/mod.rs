@@ -315,6 +315,37 @@ impl Db {
         result
     }
 
+    /// Waits until the background work is done: no frozen memtable waits for flush, no
+    /// compaction runs, and the compaction strategy has nothing to start (RocksDB's
+    /// `WaitForCompact`); then deletes the obsolete SSTs no reader holds, so the files on
+    /// disk are the live tree's. The mutable memtable is not flushed (call [`Db::flush`]
+    /// first for that). Writes made meanwhile may make it wait longer.
+    ///
+    /// # Errors
+    /// `Closed`; the background error if a flush or compaction failed.
+    pub fn wait_for_compactions(&self) -> Result<()> {
+        let inner = self.inner();
+        inner.check_writable()?;
+        inner.wake_background();
+        let mut versions = inner.versions.lock();
+        loop {
+            inner.check_writable()?;
+            let current = inner.current();
+            let idle = current.imms.is_empty()
+                && versions.running_compactions == 0
+                && !versions.manual_compaction
+                && compaction::pick(&current.version, &inner.opts, &versions.compacting).is_none();
+            if idle {
+                drop(versions);
+                inner.purge_obsolete_files();
+                return Ok(());
+            }
+            inner
+                .bg_cv
+                .wait_for(&mut versions, Duration::from_millis(20));
+        }
+    }
+
     /// Whether writes are refused for good after a failed WAL or MANIFEST write or fsync or a
     /// failed flush or compaction (SPEC §6); reads go on, reopening recovers. A background
     /// failure sets it from its own thread, before that job counts as finished.

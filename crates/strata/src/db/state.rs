@@ -4,10 +4,14 @@
 //! 1. `commit` — the commit queue (held only to enqueue/dequeue, never across I/O);
 //! 2. `wal` — the live WAL writer, held by the single commit leader while it appends and
 //!    syncs (other writers are queued behind the leader anyway; readers never take it);
-//! 3. `versions` — MANIFEST writer and version bookkeeping, held by flush/compaction while
+//! 3. `purge` — held for the whole of one purge of obsolete SSTs (the choice under
+//!    `versions`, then the deletions), and by a flush from its install to the deletion of
+//!    its WAL, so a purge that returns has every file an earlier purge chose, and every
+//!    flushed WAL of a published version, deleted (`Db::wait_for_compactions` relies on it);
+//! 4. `versions` — MANIFEST writer and version bookkeeping, held by flush/compaction while
 //!    they log an edit (an fsync, but readers and writers never need this lock);
-//! 4. `super_version` — a `RwLock<Arc<SuperVersion>>`, held only to clone or swap the `Arc`;
-//! 5. `read_points` — the registry of snapshot and transaction read seqs, held for O(log n)
+//! 5. `super_version` — a `RwLock<Arc<SuperVersion>>`, held only to clone or swap the `Arc`;
+//! 6. `read_points` — the registry of snapshot and transaction read seqs, held for O(log n)
 //!    map updates; the commit leader publishes `last_visible` under it (inside `wal`), so a
 //!    transaction registering concurrently either sees a commit or has it recorded in the
 //!    conflict log (`WalState::conflicts`, touched only under `wal`).
@@ -116,6 +120,8 @@ pub(crate) struct DbInner {
     pub commit: CommitQueue,
     pub wal: Mutex<WalState>,
     pub versions: Mutex<VersionsState>,
+    /// Held for the whole of one purge of obsolete SSTs (see the lock order above).
+    pub purge: Mutex<()>,
     /// Signalled whenever background work finishes something (flush, compaction) or fails.
     pub bg_cv: Condvar,
     pub closed: AtomicBool,
@@ -169,6 +175,7 @@ impl DbInner {
                 running_compactions: 0,
                 shutting_down: false,
             }),
+            purge: Mutex::new(()),
             bg_cv: Condvar::new(),
             closed: AtomicBool::new(false),
             closing: AtomicBool::new(false),

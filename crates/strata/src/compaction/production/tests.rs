@@ -1,5 +1,5 @@
 //! The production picker on hand-built versions: scores, overlap-ratio choice, intra-L0,
-//! trivial-move candidates, busy files, pending bytes and convergence.
+//! trivial-move candidates, input expansion, busy files, pending bytes and convergence.
 
 use super::*;
 use crate::compaction::apply;
@@ -69,6 +69,50 @@ fn picks_the_file_with_the_smallest_overlap_ratio_not_the_oldest() {
     // A busy overlap rules a file out.
     let t = pick(&v, &o, &[7, 2]).unwrap();
     assert_eq!(shape_of(&t), vec![(2, vec![5]), (3, vec![1])]);
+}
+
+#[test]
+fn a_level_task_takes_every_file_above_that_meets_the_same_files_below() {
+    // L3 = 16 MiB, L2 target 8 MiB holds 12 MiB: score 1.5. Files 5, 6, 7 lie inside file 1
+    // below, file 8 inside file 2; all four have the overlap ratio 8/3, so file 5 (oldest)
+    // is chosen, and 6 and 7 join it: they add no file below.
+    let o = opts(2, 4, 3, 1);
+    let mut v = version(vec![], levels(3));
+    v.levels[2].files = vec![file(1, 8 * MB, 0, 99), file(2, 8 * MB, 100, 199)];
+    v.levels[1].files = vec![
+        file(5, 3 * MB, 10, 20),
+        file(6, 3 * MB, 30, 40),
+        file(7, 3 * MB, 50, 60),
+        file(8, 3 * MB, 150, 160),
+    ];
+    let t = pick(&v, &o, &[]).unwrap();
+    assert_eq!(shape_of(&t), vec![(2, vec![5, 6, 7]), (3, vec![1])]);
+    assert!(t.reason.contains("expanded to 3 files"), "{}", t.reason);
+    // A busy neighbour: no expansion.
+    let t = pick(&v, &o, &[6]).unwrap();
+    assert_eq!(shape_of(&t), vec![(2, vec![5]), (3, vec![1])]);
+    // Over the byte limit (3 × 3 + 8 = 17 MiB >= 16 MiB): no expansion.
+    let t = pick_limited(&v, &o, 16 * MB, &[]).unwrap();
+    assert_eq!(shape_of(&t), vec![(2, vec![5]), (3, vec![1])]);
+    let t = pick_limited(&v, &o, 18 * MB, &[]).unwrap();
+    assert_eq!(shape_of(&t), vec![(2, vec![5, 6, 7]), (3, vec![1])]);
+    // A file within the range that also meets file 2 below would widen the task: no
+    // expansion (its own ratio, 16 MiB / 1 MiB, keeps it from being chosen).
+    v.levels[1].files.insert(3, file(9, MB, 90, 110));
+    let t = pick(&v, &o, &[]).unwrap();
+    assert_eq!(shape_of(&t), vec![(2, vec![5]), (3, vec![1])]);
+}
+
+#[test]
+fn a_trivial_move_is_never_expanded() {
+    // Files 5 and 6 overlap nothing below: each moves alone.
+    let o = opts(2, 4, 3, 1);
+    let mut v = version(vec![], levels(3));
+    v.levels[2].files = vec![file(1, 8 * MB, 100, 199)];
+    v.levels[1].files = vec![file(5, 3 * MB, 10, 20), file(6, 3 * MB, 30, 40)];
+    let t = pick(&v, &o, &[]).unwrap();
+    assert_eq!(shape_of(&t), vec![(2, vec![5])]);
+    assert!(is_trivial_move(&t, &v));
 }
 
 #[test]
@@ -148,6 +192,27 @@ fn pending_bytes_count_l0_and_the_excess_of_each_level() {
     assert_eq!(pending_compaction_bytes(&v, &o), 26 * MB);
 }
 
+#[test]
+fn the_base_level_target_is_at_least_the_base_level_size() {
+    // L3 = 300 MiB, base size 100 MiB: the course's target for L2 (the base level) would be
+    // 30 MiB; the floor raises it to 100 MiB, and L1 (above the base level) keeps target 0.
+    let o = opts(10, 4, 3, 100);
+    let mut v = version(vec![], levels(3));
+    v.levels[2].files = vec![file(1, 300 * MB, 0, 1000)];
+    v.levels[1].files = vec![file(2, 50 * MB, 0, 1000)];
+    let t = floored_targets(&v, &o);
+    assert_eq!(t.base, 2);
+    assert_eq!(t.target, vec![0, 100 * MB, 300 * MB]);
+    // 50 MiB in a 100 MiB base level: nothing to do, nothing pending.
+    assert!(pick(&v, &o, &[]).is_none());
+    assert_eq!(pending_compaction_bytes(&v, &o), 0);
+    // 120 MiB: 20 MiB over, L2 → L3.
+    v.levels[1].files = vec![file(2, 120 * MB, 0, 1000)];
+    let t = pick(&v, &o, &[]).unwrap();
+    assert_eq!(shape_of(&t), vec![(2, vec![2]), (3, vec![1])]);
+    assert_eq!(pending_compaction_bytes(&v, &o), 20 * MB * 11);
+}
+
 /// Drives the picker like the engine (outputs split over the inputs' key range, moves
 /// relinked) and checks every level stays sorted and disjoint, each flush settles within a
 /// bounded number of tasks, and the levels end within their targets.
@@ -211,7 +276,7 @@ fn converges_and_keeps_levels_disjoint_and_within_targets() {
                 assert!(n < 200, "{o:?} does not settle");
             }
         }
-        let t = targets(&v, &o);
+        let t = floored_targets(&v, &o);
         for k in 0..o.max_levels - 1 {
             assert!(t.real[k] <= t.target[k], "{o:?}: L{} {t:?}", k + 1);
         }
