@@ -284,7 +284,7 @@ fn filter(l: &mut Listing, file: &[u8], h: (u64, u64), blocked: bool) {
         );
         l.field(base.add(bitmap.len()), &[k], 0, format!("k (probes): {k}"));
         let bad_size = if blocked {
-            bitmap.is_empty() || bitmap.len() % 64 != 0
+            bitmap.is_empty() || !bitmap.len().is_multiple_of(64)
         } else {
             bitmap.len() < 8
         };

@@ -217,7 +217,7 @@ impl BloomFilter {
         let num_blocks = (payload.len() / BLOCK_BYTES) as u64;
         match kind {
             FilterKind::Blocked => {
-                if payload.is_empty() || payload.len() % BLOCK_BYTES != 0 {
+                if payload.is_empty() || !payload.len().is_multiple_of(BLOCK_BYTES) {
                     return Err(
                         "blocked filter bitmap is not a whole number (>= 1) of 64-byte blocks",
                     );
