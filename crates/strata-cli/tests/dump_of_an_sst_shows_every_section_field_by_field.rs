@@ -43,7 +43,8 @@ fn dump_of_an_sst_shows_every_section_field_by_field() -> Result<(), Box<dyn Err
             .starts_with(&format!("{} ", footer_at + 40))
     );
     line_with(&text, "magic: \"STRATSST\"");
-    line_with(&text, "format version: 1");
+    line_with(&text, "format version: 2");
+    line_with(&text, "blocks of 64 bytes");
     line_with(&text, "entries: 2 (1 tombstones)");
     // Property values follow their names.
     let lines: Vec<&str> = text.lines().collect();
@@ -63,7 +64,7 @@ fn dump_of_an_sst_shows_every_section_field_by_field() -> Result<(), Box<dyn Err
         line_with(&hex, "magic: ").contains("53 54 52 41 54 53 53 54"),
         "{hex}"
     );
-    assert!(line_with(&hex, "format version: 1").contains("01 00 00 00"));
+    assert!(line_with(&hex, "format version: 2").contains("02 00 00 00"));
     assert!(
         line_with(&hex, "key: b\"k2\"").contains("32 01 02 00 00 00 00 00 00"),
         "{hex}"

@@ -74,7 +74,7 @@ fn inspect_shows_the_manifest_history_after_a_flush_and_a_compaction() -> Result
     let out = run(&["inspect", "--json"], &sst);
     let table: Value = serde_json::from_slice(&out.stdout)?;
     assert_eq!(table["size"].as_u64(), Some(live_size));
-    assert_eq!(table["format_version"], 1);
+    assert_eq!(table["format_version"], 2);
     assert_eq!(table["properties"]["entries"], 150);
     assert_eq!(files(&db, |n| n.ends_with(".sst")).len(), 1);
     Ok(())

@@ -192,7 +192,7 @@ fn inspect_of_one_sst_shows_footer_index_and_properties() {
     let lines = stdout_lines(&output);
     for expected in [
         format!("size: {size}"),
-        format!("footer: offset={} format_version=1", size - 48),
+        format!("footer: offset={} format_version=2", size - 48),
         "entries: 1".to_string(),
         "tombstones: 0".to_string(),
         r#"keys: b"a"..b"a""#.to_string(),

@@ -3,9 +3,10 @@
 //! then N gets in random order with a small block cache (so most gets read a block), then N
 //! seeks of 10 entries each.
 //!
-//! `cargo run --release -p strata --example read_profile -- N DIR [CACHE_MIB] [reuse] [GETS]`: with
-//! `reuse` an existing database in DIR is read as is (fill it once, then read it with several
-//! builds).
+//! `cargo run --release -p strata --example read_profile -- N DIR [CACHE_MIB] [reuse] [GETS]
+//! [missing]`: with `reuse` an existing database in DIR is read as is (fill it once, then read it
+//! with several builds); with `missing` every get asks for an absent key inside the table's key
+//! range (a present key followed by `.`), as the harness's `readmissing` does.
 
 use std::time::Instant;
 
@@ -30,6 +31,7 @@ fn main() -> strata::Result<()> {
     let cache_mib: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(8);
     let reuse = args.next().as_deref() == Some("reuse");
     let gets: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(n);
+    let missing = args.next().as_deref() == Some("missing");
     let options = Options {
         block_cache_size: cache_mib << 20,
         compression: Compression::Lz4,
@@ -52,7 +54,15 @@ fn main() -> strata::Result<()> {
     let start = Instant::now();
     let mut found = 0u64;
     for _ in 0..gets {
-        if db.get(key(rng.random_range(0..n)))?.is_some() {
+        let k = key(rng.random_range(0..n));
+        let got = if missing {
+            let mut absent = k.to_vec();
+            absent.push(b'.');
+            db.get(absent)?
+        } else {
+            db.get(k)?
+        };
+        if got.is_some() {
             found += 1;
         }
     }

@@ -15,8 +15,12 @@ use super::block::{Entry, TRAILER, dump_block, entries};
 const FOOTER: usize = 48;
 /// The footer's magic.
 const MAGIC: &[u8; 8] = b"STRATSST";
-/// Meta-index name of the bloom filter.
-const FILTER: &str = "filter.bloom.xxh3";
+/// Meta-index name of the blocked bloom filter (format version 2).
+const FILTER: &str = "filter.bloom64.xxh3";
+/// Meta-index name of the legacy bloom filter (format version 1).
+const LEGACY_FILTER: &str = "filter.bloom.xxh3";
+/// Newest format version this tool reads.
+const NEWEST_VERSION: u32 = 2;
 
 /// An internal key as `b"user" @seq Kind`.
 pub fn internal_key(key: &[u8]) -> String {
@@ -120,10 +124,10 @@ fn footer(l: &mut Listing, file: &[u8]) -> Option<Footer> {
         l.problem(at as u64 + 32, "footer checksum mismatch");
         sound = false;
     }
-    if version == 0 || version > 1 {
+    if version == 0 || version > NEWEST_VERSION {
         l.problem(
             at as u64 + 36,
-            format!("format version {version}: this tool reads 1"),
+            format!("format version {version}: this tool reads 1..={NEWEST_VERSION}"),
         );
         sound = false;
     }
@@ -187,11 +191,17 @@ pub fn dump(l: &mut Listing, file: &[u8]) {
         })
     });
     let props = properties(l, file, sections.get("properties").copied(), f.version);
-    if let Some(&h) = sections.get(FILTER) {
-        filter(l, file, h);
+    // The filter of the table's version; the other name would be an unknown section.
+    let filter_name = if f.version == 1 {
+        LEGACY_FILTER
+    } else {
+        FILTER
+    };
+    if let Some(&h) = sections.get(filter_name) {
+        filter(l, file, h, filter_name == FILTER);
     }
     for (name, &(offset, _)) in &sections {
-        if name != "properties" && name != FILTER {
+        if name != "properties" && name != filter_name {
             l.section(
                 offset,
                 format!("section {name:?} at {offset}: unknown to this tool"),
@@ -249,25 +259,36 @@ fn properties(
     values
 }
 
-fn filter(l: &mut Listing, file: &[u8], h: (u64, u64)) {
+/// Dumps the filter block: blocked (64-byte blocks) or legacy.
+fn filter(l: &mut Listing, file: &[u8], h: (u64, u64), blocked: bool) {
     dump_block(l, file, h, "filter", |l, raw, base| {
         let Some((&k, bitmap)) = raw.split_last() else {
             l.problem(h.0, "filter: empty block");
             return None;
         };
         let set: u32 = bitmap.iter().map(|b| b.count_ones()).sum();
+        let blocks = if blocked {
+            format!(", {} blocks of 64 bytes", bitmap.len() / 64)
+        } else {
+            String::new()
+        };
         l.field(
             base,
             bitmap,
             0,
             format!(
-                "bitmap: {} bytes, {} bits, {set} set",
+                "bitmap: {} bytes{blocks}, {} bits, {set} set",
                 bitmap.len(),
                 bitmap.len() * 8
             ),
         );
         l.field(base.add(bitmap.len()), &[k], 0, format!("k (probes): {k}"));
-        if !(1..=30).contains(&k) || bitmap.len() < 8 {
+        let bad_size = if blocked {
+            bitmap.is_empty() || !bitmap.len().is_multiple_of(64)
+        } else {
+            bitmap.len() < 8
+        };
+        if !(1..=30).contains(&k) || bad_size {
             l.problem(
                 h.0,
                 format!("filter: k {k} or {}-byte bitmap out of range", bitmap.len()),

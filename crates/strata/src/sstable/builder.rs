@@ -24,11 +24,14 @@ use crate::key::{
 
 use super::block::{BlockBuilder, KeyOrder};
 use super::compress::{BlockCompressor, BlockTag};
-use super::filter::BloomBuilder;
+use super::filter::{BloomBuilder, FilterKind};
 use super::footer::Footer;
 use super::format::{BLOCK_TRAILER_LEN, BlockHandle, FORMAT_VERSION, block_trailer};
 use super::properties::Properties;
-use super::{FILTER_BLOCK_NAME, PROPERTIES_BLOCK_NAME, TableBuilderOptions, TableInfo};
+use super::{
+    FILTER_BLOCK_NAME, LEGACY_FILTER_BLOCK_NAME, PROPERTIES_BLOCK_NAME, TableBuilderOptions,
+    TableInfo,
+};
 
 /// Largest `block_size` honoured (larger options are clamped).
 const MAX_BLOCK_SIZE: usize = 128 << 20;
@@ -45,6 +48,12 @@ pub struct TableBuilder {
     index: BlockBuilder,
     compressor: BlockCompressor,
     filter: Option<BloomBuilder>,
+    /// Format version written: [`FORMAT_VERSION`] (blocked filter), or 1 (legacy filter) in
+    /// tests of the legacy read path.
+    format_version: u32,
+    /// A filter block payload written instead of the built one (tests of damaged filters).
+    #[cfg(test)]
+    filter_payload: Option<Vec<u8>>,
     /// Bytes written to the file so far.
     offset: u64,
     first_key: Vec<u8>,
@@ -128,7 +137,10 @@ impl TableBuilder {
             index: BlockBuilder::new(1, KeyOrder::Internal),
             compressor: BlockCompressor::new(opts.compression),
             filter: (opts.bloom_bits_per_key > 0)
-                .then(|| BloomBuilder::new(opts.bloom_bits_per_key)),
+                .then(|| BloomBuilder::new(FilterKind::Blocked, opts.bloom_bits_per_key)),
+            format_version: FORMAT_VERSION,
+            #[cfg(test)]
+            filter_payload: None,
             opts,
             offset: 0,
             first_key: Vec::new(),
@@ -231,6 +243,25 @@ impl TableBuilder {
         self.num_entries
     }
 
+    /// Writes a format version 1 table with the legacy filter instead (for tests of the legacy
+    /// read path; call before adding entries).
+    #[cfg(test)]
+    pub(crate) fn legacy_v1(mut self) -> TableBuilder {
+        debug_assert_eq!(self.num_entries, 0);
+        self.format_version = 1;
+        self.filter = (self.opts.bloom_bits_per_key > 0)
+            .then(|| BloomBuilder::new(FilterKind::Legacy, self.opts.bloom_bits_per_key));
+        self
+    }
+
+    /// Writes `payload` as the filter block instead of the built filter (for tests of damaged
+    /// filters; the table must have a filter).
+    #[cfg(test)]
+    pub(crate) fn with_filter_payload(mut self, payload: Vec<u8>) -> TableBuilder {
+        self.filter_payload = Some(payload);
+        self
+    }
+
     /// Writes the last data block, filter, properties, index, meta-index and footer, then
     /// fsyncs the file.
     ///
@@ -250,16 +281,22 @@ impl TableBuilder {
         let data_end = self.offset;
         let file = self.file.as_mut();
         let filter = match &self.filter {
-            Some(f) => Some(write_block(
-                file,
-                &mut self.offset,
-                &f.finish(),
-                BlockTag::None,
-            )?),
+            Some(f) => {
+                let name = match f.kind() {
+                    FilterKind::Blocked => FILTER_BLOCK_NAME,
+                    FilterKind::Legacy => LEGACY_FILTER_BLOCK_NAME,
+                };
+                #[cfg(not(test))]
+                let payload = f.finish();
+                #[cfg(test)]
+                let payload = self.filter_payload.take().unwrap_or_else(|| f.finish());
+                let h = write_block(file, &mut self.offset, &payload, BlockTag::None)?;
+                Some((name, h))
+            }
             None => None,
         };
         let properties = Properties {
-            format_version: FORMAT_VERSION,
+            format_version: self.format_version,
             num_entries: self.num_entries,
             num_deletions: self.num_deletions,
             num_distinct_keys: self.num_distinct_keys,
@@ -283,18 +320,18 @@ impl TableBuilder {
         };
         let props = write_block(file, &mut self.offset, &properties.encode(), BlockTag::None)?;
         let index = write_block(file, &mut self.offset, self.index.finish(), BlockTag::None)?;
-        // Meta-index: names in bytewise order ("filter..." < "properties").
+        // Meta-index: names in bytewise order ("filter.bloom..." < "properties").
         let mut meta = BlockBuilder::new(1, KeyOrder::Bytewise);
         let mut value = Vec::new();
-        if let Some(h) = filter {
+        if let Some((name, h)) = filter {
             h.encode_to(&mut value);
-            meta.add(FILTER_BLOCK_NAME.as_bytes(), &value);
+            meta.add(name.as_bytes(), &value);
         }
         value.clear();
         props.encode_to(&mut value);
         meta.add(PROPERTIES_BLOCK_NAME.as_bytes(), &value);
         let meta_index = write_block(file, &mut self.offset, meta.finish(), BlockTag::None)?;
-        let footer = Footer::encode(meta_index, index);
+        let footer = Footer::encode(meta_index, index, self.format_version);
         file.append(&footer)?;
         self.offset += footer.len() as u64;
         file.sync()?;

@@ -41,15 +41,21 @@ fn footer_crc(bytes: &[u8; FOOTER_LEN]) -> u32 {
 }
 
 impl Footer {
-    /// The footer bytes (always written with [`FORMAT_VERSION`]).
-    pub(crate) fn encode(meta_index: BlockHandle, index: BlockHandle) -> [u8; FOOTER_LEN] {
+    /// The footer bytes of a table of format `version` (the builder writes [`FORMAT_VERSION`];
+    /// tests also write 1).
+    pub(crate) fn encode(
+        meta_index: BlockHandle,
+        index: BlockHandle,
+        version: u32,
+    ) -> [u8; FOOTER_LEN] {
+        debug_assert!((1..=FORMAT_VERSION).contains(&version));
         let mut v = Vec::with_capacity(FOOTER_LEN);
         put_u64(&mut v, meta_index.offset);
         put_u64(&mut v, meta_index.size);
         put_u64(&mut v, index.offset);
         put_u64(&mut v, index.size);
         put_u32(&mut v, 0);
-        put_u32(&mut v, FORMAT_VERSION);
+        put_u32(&mut v, version);
         put_u64(&mut v, MAGIC);
         let mut out = [0u8; FOOTER_LEN];
         out.copy_from_slice(&v);
@@ -117,7 +123,7 @@ mod tests {
             offset: 900,
             size: 95,
         };
-        let bytes = Footer::encode(m, i);
+        let bytes = Footer::encode(m, i, FORMAT_VERSION);
         let p = Path::new("t.sst");
         let f = Footer::decode(&bytes, p, 7).unwrap();
         assert_eq!((f.meta_index, f.index, f.version), (m, i, FORMAT_VERSION));
@@ -137,7 +143,11 @@ mod tests {
 
     #[test]
     fn newer_version_is_unsupported() {
-        let mut b = Footer::encode(BlockHandle::default(), BlockHandle::default());
+        let mut b = Footer::encode(
+            BlockHandle::default(),
+            BlockHandle::default(),
+            FORMAT_VERSION,
+        );
         b[36..40].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
         let crc = footer_crc(&b).to_le_bytes();
         b[32..36].copy_from_slice(&crc);
@@ -145,8 +155,8 @@ mod tests {
         assert!(matches!(
             e,
             Error::UnsupportedFormat {
-                found: 2,
-                supported: 1,
+                found: 3,
+                supported: 2,
                 ..
             }
         ));

@@ -17,7 +17,10 @@ use super::block::{Block, BlockCorruption};
 use super::compress::{BlockTag, decompress};
 
 /// The format version this build writes, and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+///
+/// Version 2 replaced the legacy bloom filter (`filter.bloom.xxh3`) with the blocked one
+/// (`filter.bloom64.xxh3`); version 1 tables are still read.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The last 8 bytes of every SST: `b"STRATSST"` read as a little-endian u64.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"STRATSST");

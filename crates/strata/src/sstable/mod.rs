@@ -56,12 +56,16 @@ use bytes::Bytes;
 use crate::key::SeqNum;
 use crate::options::{Compression, Options};
 
-/// Meta-index name of the bloom filter block (names the hash: XXH3-64, unseeded).
-pub const FILTER_BLOCK_NAME: &str = "filter.bloom.xxh3";
+/// Meta-index name of the blocked (cache-local) bloom filter block of format version 2 tables
+/// (names the hash: XXH3-64, unseeded; "64": all probes of a key in one 64-byte block).
+pub const FILTER_BLOCK_NAME: &str = "filter.bloom64.xxh3";
+/// Meta-index name of the legacy bloom filter block of format version 1 tables (read, not
+/// written).
+pub const LEGACY_FILTER_BLOCK_NAME: &str = "filter.bloom.xxh3";
 /// Meta-index name of the properties block.
 pub const PROPERTIES_BLOCK_NAME: &str = "properties";
 /// Meta-index name reserved for a future range-tombstone block (which will come with a new
-/// format version). A version-1 table naming it is refused as corrupt.
+/// format version). A version-1 or -2 table naming it is refused as corrupt.
 pub const RANGE_DEL_BLOCK_NAME: &str = "range-del";
 
 /// How a [`TableBuilder`] lays out a table.

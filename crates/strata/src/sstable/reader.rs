@@ -21,13 +21,15 @@ use crate::fs::RandomAccessFile;
 use crate::key::{self, KIND_SEEK, MAX_SEQUENCE, SeqNum, ValueKind, pack_trailer};
 
 use super::block::{Block, BlockIter, KeyOrder};
-use super::filter::BloomFilter;
+use super::filter::{BloomFilter, FilterKind};
 use super::footer::{FOOTER_LEN, Footer};
 use super::format::{BlockHandle, block_error, read_block, read_block_bytes};
 use super::index_prefix::RestartPrefixes;
 use super::iter::TableIterator;
 use super::properties::Properties;
-use super::{FILTER_BLOCK_NAME, PROPERTIES_BLOCK_NAME, RANGE_DEL_BLOCK_NAME};
+use super::{
+    FILTER_BLOCK_NAME, LEGACY_FILTER_BLOCK_NAME, PROPERTIES_BLOCK_NAME, RANGE_DEL_BLOCK_NAME,
+};
 
 /// Where each section of a table lies (for inspection tools).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,13 +91,21 @@ impl std::fmt::Debug for Table {
 
 /// The sections named in the meta-index.
 struct MetaSections {
+    /// The filter of the table's version (legacy in version 1, blocked from version 2).
     filter: Option<BlockHandle>,
     properties: BlockHandle,
     /// Every named section (known or not), for the tiling check.
     all: Vec<BlockHandle>,
 }
 
-fn read_meta_index(block: Block, path: &Path, at: u64) -> Result<MetaSections> {
+/// Reads the meta-index of a table of format `version`: its filter is the legacy one in
+/// version 1 and the blocked one from version 2 (the other name is an unknown section).
+fn read_meta_index(block: Block, path: &Path, at: u64, version: u32) -> Result<MetaSections> {
+    let filter_name = if version == 1 {
+        LEGACY_FILTER_BLOCK_NAME
+    } else {
+        FILTER_BLOCK_NAME
+    };
     let bad = |reason: &str| Error::corruption(path, at, format!("meta-index: {reason}"));
     let mut it = BlockIter::new(block, KeyOrder::Bytewise);
     let (mut filter, mut properties, mut all) = (None, None, Vec::new());
@@ -109,11 +119,11 @@ fn read_meta_index(block: Block, path: &Path, at: u64) -> Result<MetaSections> {
         let handle =
             BlockHandle::decode_exact(it.value()).ok_or_else(|| bad("bad block handle"))?;
         match name {
-            n if n == FILTER_BLOCK_NAME.as_bytes() => filter = Some(handle),
+            n if n == filter_name.as_bytes() => filter = Some(handle),
             n if n == PROPERTIES_BLOCK_NAME.as_bytes() => properties = Some(handle),
             n if n == RANGE_DEL_BLOCK_NAME.as_bytes() => {
                 // Range tombstones change what entries mean; a format that writes them will
-                // carry a newer version. In a version-1 table the name is an inconsistency.
+                // carry a newer version. In a version-1 or -2 table the name is an inconsistency.
                 return Err(bad(
                     "range-del section in a table of a version without range deletes",
                 ));
@@ -192,7 +202,7 @@ impl Table {
             ));
         }
         let meta_block = read_block(file.as_ref(), footer.meta_index, footer_offset)?;
-        let meta = read_meta_index(meta_block, &path, footer.meta_index.offset)?;
+        let meta = read_meta_index(meta_block, &path, footer.meta_index.offset, footer.version)?;
         let mut sections = meta.all.clone();
         sections.push(footer.index);
         let data_end = tile(sections, footer.meta_index.offset, &path)?;
@@ -207,11 +217,16 @@ impl Table {
                 "properties disagree with the footer or the table layout",
             ));
         }
+        let kind = if footer.version == 1 {
+            FilterKind::Legacy
+        } else {
+            FilterKind::Blocked
+        };
         let filter = match meta.filter {
             Some(h) => {
                 let bytes = read_block_bytes(file.as_ref(), h, footer.meta_index.offset)?;
                 Some(
-                    BloomFilter::decode(bytes)
+                    BloomFilter::decode(kind, bytes)
                         .map_err(|r| Error::corruption(&path, h.offset, r))?,
                 )
             }

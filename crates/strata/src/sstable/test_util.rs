@@ -77,13 +77,26 @@ pub(crate) fn sort_entries(entries: &mut [Entry]) {
 
 /// Builds a table of `entries` (already in internal-key order) in memory.
 pub(crate) fn build(entries: &[Entry], opts: TableBuilderOptions) -> (Vec<u8>, TableInfo) {
+    build_with(entries, opts, |b| b)
+}
+
+/// [`build`], with `setup` applied to the fresh builder (e.g. [`TableBuilder::legacy_v1`]).
+pub(crate) fn build_with(
+    entries: &[Entry],
+    opts: TableBuilderOptions,
+    setup: impl FnOnce(TableBuilder) -> TableBuilder,
+) -> (Vec<u8>, TableInfo) {
     let data = Arc::new(Mutex::new(Vec::new()));
     let synced = Arc::new(Mutex::new(false));
     let writer = MemWriter {
         data: Arc::clone(&data),
         synced: Arc::clone(&synced),
     };
-    let mut b = TableBuilder::new(Box::new(writer), PathBuf::from("mem.sst"), opts);
+    let mut b = setup(TableBuilder::new(
+        Box::new(writer),
+        PathBuf::from("mem.sst"),
+        opts,
+    ));
     for (k, seq, kind, v) in entries {
         b.add(&make_internal_key(k, *seq, *kind as u8), v).unwrap();
     }

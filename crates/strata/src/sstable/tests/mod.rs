@@ -5,6 +5,7 @@
 mod cache;
 mod corruption;
 mod golden;
+mod legacy_filter;
 mod model;
 mod perf;
 
