@@ -3,7 +3,9 @@
 //!
 //! Run from the repository root: `cargo run -p strata --example fuzz_seeds` (it rewrites the
 //! seeds; they are committed and read by the fuzz smoke test). Each seed starts with the mode
-//! byte its oracle reads (see `strata::fuzzing`).
+//! byte its oracle reads (see `strata::fuzzing`). `fuzz/seeds/sst/real-table-v1` is not written
+//! here: it is the `real-table` seed of table format version 1 (legacy bloom filter), kept so
+//! the legacy read path stays in the corpus.
 #![allow(clippy::unwrap_used)]
 
 use std::fs;
