@@ -1,4 +1,5 @@
-//! The memtable's arena: word-addressed chunks that hold every skiplist node, key and value.
+//! The memtable's arenas: word-addressed chunks that hold the skiplist's nodes (with their
+//! keys) in one arena and the values in another (see `skiplist.rs` for why two).
 //!
 //! Memory is a list of chunks of `AtomicU64` words. A chunk is allocated zeroed in one piece
 //! (`calloc`-style), so its pages cost nothing until the writer touches them, and chunks of
@@ -9,9 +10,10 @@
 //! returns its memory instead of leaving a fragmented heap behind.
 //!
 //! Words are atomics so that readers may read while the single writer appends, in safe code:
-//! the writer stores a node's words with `Relaxed` stores and then publishes the node with a
-//! `Release` store of a link (see `skiplist.rs`); a reader that loaded that link with `Acquire`
-//! sees every word. Relaxed loads and stores of `AtomicU64` compile to plain moves.
+//! the writer stores a value's and a node's words with `Relaxed` stores and then publishes
+//! the node with a `Release` store of a link (see `skiplist.rs`); a reader that loaded that
+//! link with `Acquire` sees every word of the node and of its value. Relaxed loads and stores
+//! of `AtomicU64` compile to plain moves.
 //!
 //! Addresses: `chunk index << 32 | word offset`. Address 0 (chunk 0, word 0) is never handed
 //! out, so a zero word is the null link, and zeroed memory is a node with no successors.
@@ -21,7 +23,8 @@
 //! (`OnceLock`) before any address inside it is published.
 //!
 //! Invariants: every address the writer publishes lies inside an allocated chunk, and the node
-//! it names fits in that chunk (checked with `debug_assert!` on allocation).
+//! or value it names fits in that chunk (checked with `debug_assert!` on allocation); an
+//! allocation never spans chunks.
 
 use std::sync::OnceLock;
 
@@ -105,8 +108,9 @@ impl Arena {
             .unwrap_or(&[])
     }
 
-    /// Allocates `n` zeroed words for one node; returns its address. A node never spans
-    /// chunks: when the current chunk cannot hold it, a new chunk (at least `n` words) starts.
+    /// Allocates `n` zeroed words for one node or value; returns its address. An allocation
+    /// never spans chunks: when the current chunk cannot hold it, a new chunk (at least `n`
+    /// words) starts.
     pub(super) fn alloc(&self, cur: &mut Cursor, n: usize) -> Result<u64> {
         if cur.used + n > cur.len {
             let next = cur.chunk + 1;

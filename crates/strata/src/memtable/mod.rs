@@ -2,9 +2,10 @@
 //!
 //! Every version of a key is its own entry, ordered by internal key (user key ascending,
 //! newest version first; see [`crate::key`]). Entries live in the arena skiplist of
-//! `skiplist.rs`: one node per record with key and value inline, in a few large chunks that
-//! are returned to the operating system when the memtable is dropped. The memtable charges
-//! what its nodes take in the arena, so `memtable_size` bounds its real memory.
+//! `skiplist.rs`: one node per record with the key inline and the value in a second arena
+//! (so a search walks dense nodes), both in a few large chunks that are returned to the
+//! operating system when the memtable is dropped. The memtable charges what its nodes and
+//! values take in both arenas, so `memtable_size` bounds its real memory.
 //!
 //! Reads copy out what they return: `get` copies the value into a fresh `Bytes`, cursors copy
 //! the current key and value into their own buffers, so nothing a caller holds pins the
@@ -123,8 +124,9 @@ impl MemTable {
         Some((kind?, value))
     }
 
-    /// Bytes of arena its entries take (nodes with their keys and values, tombstones
-    /// included); what the memtable costs in memory, up to the unfilled tail of its last chunk.
+    /// Bytes of arena its entries take (nodes with their keys, and values, tombstones
+    /// included, in both arenas); what the memtable costs in memory, up to the unfilled tails
+    /// of the two arenas' last chunks.
     pub fn approximate_size(&self) -> usize {
         self.size.load(Ordering::Relaxed)
     }

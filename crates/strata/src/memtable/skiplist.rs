@@ -1,20 +1,30 @@
 //! The memtable's skiplist: internal entries in arena nodes, one writer, any number of readers.
 //!
 //! Written for the memtable rather than taken from a crate because it is the write path's
-//! core and the arena is the point: one node per record holds the record's key and value
-//! inline, so a record costs its bytes plus ~3-4 words, in memory that is returned whole when
-//! the memtable is dropped (see `arena.rs`). The design follows LevelDB's and RocksDB's
-//! single-writer skiplists (branching factor 4, height at most 12).
+//! core and the arena is the point: one node per record holds the record's key inline and the
+//! address of its value, so a record costs its bytes plus ~4-5 words, in memory that is
+//! returned whole when the memtable is dropped (see `arena.rs`). The design follows LevelDB's
+//! and RocksDB's single-writer skiplists (branching factor 4, height at most 12).
 //!
-//! Node layout, in 64-bit words from the node's address:
+//! Two arenas: `nodes` holds the nodes, `values` the values. A search touches only nodes, so
+//! keeping values out of them keeps the nodes it walks dense: with 16-byte keys a node of
+//! height 1 is 6 words (48 bytes) whatever the value's size, instead of ~150 bytes with a
+//! 100-byte value inline. Nodes written one after another share cache lines and pages, so a
+//! random search misses less in cache and TLB (see docs/BENCHMARKS.md, session 13).
+//!
+//! Node layout, in 64-bit words from the node's address in `nodes`:
 //!
 //! ```text
 //! 0            meta: value_len (bits 0..32) | key_len (bits 32..48) | height (bits 48..56)
 //! 1            trailer: (seq << 8) | kind, as in an encoded internal key
 //! 2 .. 2+k     the user key (k words), 8 bytes per word, big-endian, zero-padded
 //! then         next links, one per level (0 = null)
-//! then         the value, 8 bytes per word, little-endian, zero-padded
+//! then         the value's address in `values` (null for an empty value)
 //! ```
+//!
+//! A value is `words_for(value_len)` words in `values`, 8 bytes per word, little-endian,
+//! zero-padded. Its address comes after the links, not before them, so that the words a
+//! search reads (meta, trailer, key, links) are contiguous.
 //!
 //! The key sits at a fixed offset so that a comparison loads it in parallel with the meta word
 //! (its address does not depend on the height read from meta); the links' offset depends on
@@ -32,9 +42,11 @@
 //! [`crate::key::compare_internal_keys`].
 //!
 //! Threading: `insert` needs the writer's state by `&mut` (the memtable keeps it behind a
-//! mutex); readers search and walk concurrently with it. The writer fills a node with
-//! `Relaxed` stores, sets the node's own links, then splices it in bottom-up, each splice a
-//! `Release` store; readers load links with `Acquire`, so a node a reader reaches is complete.
+//! mutex); readers search and walk concurrently with it. The writer stores the value's words
+//! in `values` and fills the node (its address included) with `Relaxed` stores, sets the
+//! node's own links, then splices it in bottom-up, each splice a `Release` store; readers load
+//! links with `Acquire`, so a node a reader reaches is complete, and so is the value it names
+//! (its words were stored before the Release that published the node, in the same thread).
 //! A reader may miss a node being spliced in at the moment (the database never needs such
 //! nodes: they are above every reader's sequence number), but a search only ever returns a
 //! node it compared with its target: a link loaded again after the comparisons may already
@@ -44,7 +56,8 @@
 //!
 //! Invariants: internal keys are unique (the caller never reuses a seq); every level's list is
 //! strictly ascending; a node's links at level `l` exist iff `l < height`; `max_height` only
-//! grows.
+//! grows; a node's value address is null iff its value is empty, and otherwise names
+//! `words_for(value_len)` words of `values` written before the node was published.
 
 use std::cmp::Ordering;
 
@@ -57,10 +70,13 @@ pub(super) const MAX_HEIGHT: usize = 12;
 /// Words before the key (meta and trailer).
 const HEADER_WORDS: usize = 2;
 
-/// The writer's state: the arena cursor and the height generator.
+/// The writer's state: the arena cursors and the height generator.
 #[derive(Debug)]
 pub(super) struct Writer {
+    /// Allocation in `nodes`.
     cursor: Cursor,
+    /// Allocation in `values`.
+    value_cursor: Cursor,
     rng: u64,
     /// At each level, a node that was the last of that level when it was inserted (the head
     /// at first). A node whose link at its level is still null is that level's last node, so
@@ -69,9 +85,9 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// Bytes of arena handed out to nodes.
+    /// Bytes of both arenas handed out to nodes and values.
     pub(super) fn allocated_bytes(&self) -> usize {
-        self.cursor.allocated_words * WORD
+        (self.cursor.allocated_words + self.value_cursor.allocated_words) * WORD
     }
 
     /// A height with P(h >= k) = 4^-(k-1), capped at [`MAX_HEIGHT`].
@@ -89,7 +105,10 @@ impl Writer {
 
 /// The list.
 pub(super) struct SkipList {
-    arena: Arena,
+    /// The nodes.
+    nodes: Arena,
+    /// The values, each named by its node.
+    values: Arena,
     head: u64,
     max_height: AtomicUsize,
 }
@@ -98,6 +117,8 @@ pub(super) struct SkipList {
 #[derive(Clone, Copy)]
 pub(super) struct Node<'a> {
     words: &'a [AtomicU64],
+    /// The arena its value lives in.
+    values: &'a Arena,
 }
 
 #[inline]
@@ -231,8 +252,19 @@ impl<'a> Node<'a> {
     /// Appends the value to `out`.
     pub(super) fn copy_value(&self, out: &mut Vec<u8>) {
         let len = self.value_len();
-        let start = self.links_start() + self.height();
-        copy_words(out, len, |i| self.word(start + i).to_le_bytes());
+        if len == 0 {
+            return;
+        }
+        let addr = self.word(self.links_start() + self.height());
+        debug_assert!(addr != NULL, "a non-empty value has an address");
+        let words = self.values.words(addr);
+        debug_assert!(words.len() >= words_for(len), "value runs past its chunk");
+        copy_words(out, len, |i| {
+            words
+                .get(i)
+                .map_or(0, |w| w.load(Mem::Relaxed))
+                .to_le_bytes()
+        });
     }
 }
 
@@ -327,18 +359,23 @@ fn le_word(chunk: &[u8]) -> u64 {
 impl SkipList {
     /// An empty list sized for about `size_hint` bytes, and its writer.
     pub(super) fn new(size_hint: usize, seed: u64) -> Result<(SkipList, Writer)> {
-        let (arena, mut cursor) = Arena::new(size_hint)?;
-        let head = arena.alloc(&mut cursor, HEADER_WORDS + MAX_HEIGHT)?;
-        if let Some(meta) = arena.words(head).first() {
+        // Both arenas get the whole hint: their first chunks are zeroed allocations whose
+        // untouched pages cost nothing, and the split between keys and values is not known.
+        let (nodes, mut cursor) = Arena::new(size_hint)?;
+        let (values, value_cursor) = Arena::new(size_hint)?;
+        let head = nodes.alloc(&mut cursor, HEADER_WORDS + MAX_HEIGHT)?;
+        if let Some(meta) = nodes.words(head).first() {
             meta.store((MAX_HEIGHT as u64) << 48, Mem::Relaxed);
         }
         let list = SkipList {
-            arena,
+            nodes,
+            values,
             head,
             max_height: AtomicUsize::new(1),
         };
         let writer = Writer {
             cursor,
+            value_cursor,
             rng: seed | 1,
             tail: [head; MAX_HEIGHT],
         };
@@ -348,7 +385,8 @@ impl SkipList {
     #[inline]
     fn node(&self, addr: u64) -> Node<'_> {
         Node {
-            words: self.arena.words(addr),
+            words: self.nodes.words(addr),
+            values: &self.values,
         }
     }
 
@@ -364,7 +402,7 @@ impl SkipList {
         if cfg!(any(shuttle, loom)) {
             return;
         }
-        let words = self.arena.words(addr);
+        let words = self.nodes.words(addr);
         if let Some(w) = words.first() {
             std::hint::black_box(w.load(Mem::Relaxed));
         }
@@ -485,7 +523,7 @@ impl SkipList {
     }
 
     /// Inserts a new entry. `(user_key, trailer)` must not be in the list. Returns the bytes
-    /// of arena the node took.
+    /// of arena the node and its value took.
     pub(super) fn insert(
         &self,
         w: &mut Writer,
@@ -504,11 +542,26 @@ impl SkipList {
         } else {
             self.descend(|n| n.compare_target(&t) == Ordering::Less, Some(&mut prev));
         }
+        // The value first, in its own arena: its words are stored (Relaxed) before the node
+        // that names it is published (Release), like the node's own words.
+        let value_words = words_for(value.len());
+        let value_addr = if value_words == 0 {
+            NULL
+        } else {
+            let addr = self.values.alloc(&mut w.value_cursor, value_words)?;
+            let words = self.values.words(addr);
+            debug_assert!(words.len() >= value_words, "value does not fit its chunk");
+            for (word, chunk) in words.iter().zip(value.chunks(WORD)) {
+                word.store(le_word(chunk), Mem::Relaxed);
+            }
+            addr
+        };
         let height = w.random_height();
         let key_words = words_for(user_key.len());
-        let n = HEADER_WORDS + height + key_words + words_for(value.len());
-        let addr = self.arena.alloc(&mut w.cursor, n)?;
-        let words = self.arena.words(addr);
+        let n = HEADER_WORDS + key_words + height + 1;
+        let addr = self.nodes.alloc(&mut w.cursor, n)?;
+        let words = self.nodes.words(addr);
+        debug_assert!(words.len() >= n, "node does not fit its chunk");
         let store = |i: usize, v: u64| {
             if let Some(word) = words.get(i) {
                 word.store(v, Mem::Relaxed);
@@ -523,10 +576,7 @@ impl SkipList {
             store(HEADER_WORDS + i, be_word(chunk));
         }
         let links_start = HEADER_WORDS + key_words;
-        let value_start = links_start + height;
-        for (i, chunk) in value.chunks(WORD).enumerate() {
-            store(value_start + i, le_word(chunk));
-        }
+        store(links_start + height, value_addr);
         // Raising the height first is safe: a reader that sees it finds null or this node
         // at the new levels of the head.
         if height > self.max_height.load(Mem::Relaxed) {
@@ -550,7 +600,7 @@ impl SkipList {
                 link.store(addr, Mem::Release);
             }
         }
-        Ok(n * WORD)
+        Ok((n + value_words) * WORD)
     }
 }
 

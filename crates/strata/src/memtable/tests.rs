@@ -64,11 +64,12 @@ fn get_returns_newest_version_at_or_below_seq() {
     assert_eq!(mem.get(b"l", 9), None);
     assert_eq!(mem.len(), 5);
     assert_eq!((mem.first_seq(), mem.max_seq()), (Some(3), 8));
-    // Each node: meta + trailer + 1..=12 links + key and value in 8-byte words.
+    // Each record: a node of meta + trailer + key words + 1..=12 links + value address, and
+    // its value's words in the value arena; both are charged.
     let words = |height: usize| -> usize {
         [(1usize, 5usize), (1, 0), (1, 0), (0, 9), (2, 6)]
             .iter()
-            .map(|(k, v)| 2 + height + k.div_ceil(8) + v.div_ceil(8))
+            .map(|(k, v)| 2 + k.div_ceil(8) + height + 1 + v.div_ceil(8))
             .sum()
     };
     let size = mem.approximate_size();
@@ -76,6 +77,44 @@ fn get_returns_newest_version_at_or_below_seq() {
         (words(1) * 8..=words(12) * 8).contains(&size),
         "{size} bytes"
     );
+}
+
+#[test]
+fn values_of_any_size_across_chunks_read_back_and_are_charged() {
+    // Values from empty to past the first 64 KiB chunk, enough of them to fill several chunks
+    // of the value arena while the node arena stays in its first: every value must read back
+    // through its node, by `get` and by a cursor, and both arenas must be charged.
+    let mut rng = StdRng::seed_from_u64(23);
+    let mem = Arc::new(MemTable::new(1));
+    let mut model = std::collections::BTreeMap::new();
+    let mut value_bytes = 0usize;
+    for seq in 1..=300u64 {
+        let len = match rng.random_range(0..10) {
+            0 => 0,
+            1 => rng.random_range(60_000..200_000),
+            _ => rng.random_range(1..3000),
+        };
+        let value: Vec<u8> = (0..len).map(|_| rng.random()).collect();
+        let key = format!("k{:04}", rng.random_range(0..10_000)).into_bytes();
+        mem.add(seq, ValueKind::Put, &key, &value).unwrap();
+        value_bytes += len;
+        model.insert((key, std::cmp::Reverse(seq)), value);
+    }
+    for ((key, std::cmp::Reverse(seq)), value) in &model {
+        // At its own seq, a version is the newest visible one.
+        let got = mem.get(key, *seq).unwrap();
+        assert_eq!((got.0, &got.1[..]), (ValueKind::Put, &value[..]));
+    }
+    let mut it = mem.iter();
+    it.seek_to_first().unwrap();
+    for ((key, std::cmp::Reverse(seq)), value) in &model {
+        assert!(it.valid());
+        assert_eq!((user_key(it.key()), seq_of(it.key())), (&key[..], *seq));
+        assert_eq!(it.value(), &value[..]);
+        it.next().unwrap();
+    }
+    assert!(!it.valid());
+    assert!(mem.approximate_size() >= value_bytes + 300 * 5 * 8);
 }
 
 #[test]
