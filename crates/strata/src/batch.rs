@@ -20,7 +20,7 @@
 //! yields `None` for anything malformed (unknown tag bits or kind, a keyspace other than the
 //! default, overruns, a `first_seq`/`count` outside the limits).
 
-use crate::coding::{Decoder, put_length_prefixed, put_varint};
+use crate::coding::{Decoder, encode_varint, put_length_prefixed};
 use crate::error::{Error, Result};
 use crate::key::{MAX_SEQUENCE, SeqNum, ValueKind};
 
@@ -173,10 +173,14 @@ impl WriteBatch {
     /// Appends the WAL payload (version 2) for this batch starting at `first_seq` to `buf`.
     pub(crate) fn encode_wal_record(&self, first_seq: SeqNum, buf: &mut Vec<u8>) {
         debug_assert!(first_seq <= MAX_SEQUENCE);
-        buf.reserve(WAL_RECORD_HEADER + self.rep.len());
-        buf.push(WAL_RECORD_VERSION);
-        put_varint(buf, first_seq);
-        put_varint(buf, u64::from(self.count));
+        // The header is built on the stack and appended with the records in two copies.
+        let mut header = [0u8; WAL_RECORD_HEADER];
+        header[0] = WAL_RECORD_VERSION;
+        let mut len = 1;
+        len += encode_varint(first_seq, &mut header[len..]);
+        len += encode_varint(u64::from(self.count), &mut header[len..]);
+        buf.reserve(len + self.rep.len());
+        buf.extend_from_slice(&header[..len]);
         buf.extend_from_slice(&self.rep);
     }
 }
@@ -208,22 +212,38 @@ impl RecordIter<'_> {
     }
 }
 
+impl RecordIter<'_> {
+    /// The kind of a record whose keyspace varint follows its tag byte: always in version 1
+    /// (the value was never checked), and in version 2 when the tag's bit 7 is set (the value
+    /// must be the default keyspace).
+    #[cold]
+    #[inline(never)]
+    fn kind_with_keyspace(&mut self, tag: u8) -> Option<ValueKind> {
+        let keyspace = self.dec.varint()?;
+        if self.legacy {
+            return ValueKind::from_u8(tag);
+        }
+        if keyspace != DEFAULT_KEYSPACE {
+            return None;
+        }
+        ValueKind::from_u8(tag & !TAG_KEYSPACE_FOLLOWS)
+    }
+}
+
 impl<'a> Iterator for RecordIter<'a> {
     type Item = Record<'a>;
+    #[inline]
     fn next(&mut self) -> Option<Record<'a>> {
         if self.left == 0 {
             return None;
         }
         let tag = self.dec.u8()?;
-        let kind = if self.legacy {
-            // v1: a keyspace varint always follows; its value was never checked.
-            let _keyspace = self.dec.varint()?;
+        // The common case (a v2 tag without the keyspace bit) stays inline in the memtable
+        // insert loop; the rest is out of line.
+        let kind = if !self.legacy && tag & TAG_KEYSPACE_FOLLOWS == 0 {
             ValueKind::from_u8(tag)?
         } else {
-            if tag & TAG_KEYSPACE_FOLLOWS != 0 && self.dec.varint()? != DEFAULT_KEYSPACE {
-                return None;
-            }
-            ValueKind::from_u8(tag & !TAG_KEYSPACE_FOLLOWS)?
+            self.kind_with_keyspace(tag)?
         };
         let key = self.dec.length_prefixed()?;
         if key.len() > MAX_KEY_LEN {
