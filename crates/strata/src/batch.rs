@@ -173,12 +173,16 @@ impl WriteBatch {
     /// Appends the WAL payload (version 2) for this batch starting at `first_seq` to `buf`.
     pub(crate) fn encode_wal_record(&self, first_seq: SeqNum, buf: &mut Vec<u8>) {
         debug_assert!(first_seq <= MAX_SEQUENCE);
-        // The header is built on the stack and appended with the records in two copies.
+        // The header is built on the stack; the records are copied once, as they are.
         let mut header = [0u8; WAL_RECORD_HEADER];
         header[0] = WAL_RECORD_VERSION;
-        let mut len = 1;
-        len += encode_varint(first_seq, &mut header[len..]);
-        len += encode_varint(u64::from(self.count), &mut header[len..]);
+        let seq_len = encode_varint(first_seq, &mut header[1..]);
+        let count_len = encode_varint(u64::from(self.count), &mut header[1 + seq_len..]);
+        debug_assert!(
+            seq_len > 0 && count_len > 0,
+            "both varints fit the header array"
+        );
+        let len = 1 + seq_len + count_len;
         buf.reserve(len + self.rep.len());
         buf.extend_from_slice(&header[..len]);
         buf.extend_from_slice(&self.rep);
@@ -210,9 +214,7 @@ impl RecordIter<'_> {
     pub fn finished_cleanly(&self) -> bool {
         self.left == 0 && self.dec.is_empty()
     }
-}
 
-impl RecordIter<'_> {
     /// The kind of a record whose keyspace varint follows its tag byte: always in version 1
     /// (the value was never checked), and in version 2 when the tag's bit 7 is set (the value
     /// must be the default keyspace).
