@@ -5,7 +5,8 @@
 //! seeds; they are committed and read by the fuzz smoke test). Each seed starts with the mode
 //! byte its oracle reads (see `strata::fuzzing`). `fuzz/seeds/sst/real-table-v1` is not written
 //! here: it is the `real-table` seed of table format version 1 (legacy bloom filter), kept so
-//! the legacy read path stays in the corpus.
+//! the legacy read path stays in the corpus. Likewise `fuzz/seeds/wal/real-wal-v1` is the
+//! `real-wal` seed whose batches are WAL record payloads version 1 (legacy, still read).
 #![allow(clippy::unwrap_used)]
 
 use std::fs;

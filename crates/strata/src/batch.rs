@@ -1,19 +1,28 @@
 //! [`WriteBatch`]: records applied atomically, and its encoding (the WAL record payload).
 //!
-//! Layout of a batch's records (`rep`), repeated `count` times:
+//! Layout of a batch's records (`rep`), repeated `count` times: the records of a WAL record
+//! payload version 2, so the WAL writer appends `rep` after a short header and the memtable
+//! insert path decodes `rep` directly:
 //!
 //! ```text
-//! kind: u8 (0 = Delete, 1 = Put) | keyspace: varint (0) | key_len: varint | key
-//!   | (Put only) value_len: varint | value
+//! tag: u8 (bit 7 = keyspace follows; bits 0-6 = kind, 0 Delete, 1 Put)
+//!   | (bit 7 set) keyspace: varint | key_len: varint | key | (Put only) value_len: varint | value
 //! ```
 //!
-//! A WAL record is `version: u8 (1) | first_seq: u64 LE | count: u32 LE | rep` (see
-//! docs/FORMAT.md). Limits are checked as records are added: the first violation is kept and
-//! `Db::write` rejects the whole batch with `InvalidArgument` before anything is applied.
+//! A WAL record is `version: u8 (2) | first_seq: varint | count: varint | rep`; version 1
+//! (`version: u8 (1) | first_seq: u64 LE | count: u32 LE`, then records of `kind: u8 |
+//! keyspace: varint | key_len ...`) is still decoded (see docs/FORMAT.md, Part II §2). Limits
+//! are checked as records are added: the first violation is kept and `Db::write` rejects the
+//! whole batch with `InvalidArgument` before anything is applied.
+//!
+//! Invariants: `rep` holds exactly `count` records in the v2 layout, never with the keyspace
+//! bit (every record is in the default keyspace); decoding never panics on any input and
+//! yields `None` for anything malformed (unknown tag bits or kind, a keyspace other than the
+//! default, overruns, a `first_seq`/`count` outside the limits).
 
-use crate::coding::{Decoder, put_length_prefixed, put_u32, put_u64, put_varint};
+use crate::coding::{Decoder, encode_varint, put_length_prefixed};
 use crate::error::{Error, Result};
-use crate::key::{SeqNum, ValueKind};
+use crate::key::{MAX_SEQUENCE, SeqNum, ValueKind};
 
 /// Longest key accepted, in bytes.
 pub const MAX_KEY_LEN: usize = 65_535;
@@ -22,14 +31,23 @@ pub const MAX_VALUE_LEN: usize = 64 << 20;
 /// Largest encoded batch accepted, in bytes (256 MiB).
 pub const MAX_BATCH_BYTES: usize = 256 << 20;
 
-/// Bytes of the WAL record header before the records.
-pub const WAL_RECORD_HEADER: usize = 1 + 8 + 4;
-/// Version byte of the WAL record payload.
-pub const WAL_RECORD_VERSION: u8 = 1;
+/// Most bytes of a WAL record header before the records (version 2: version byte, a varint
+/// `first_seq` of at most 10 bytes and a varint `count` of at most 5).
+pub const WAL_RECORD_HEADER: usize = 1 + 10 + 5;
+/// Version byte of the WAL record payload written by this binary.
+pub const WAL_RECORD_VERSION: u8 = 2;
+/// Version byte of the legacy WAL record payload (still read).
+pub const WAL_RECORD_VERSION_V1: u8 = 1;
+/// Bit of a v2 record's tag byte: a keyspace varint follows the tag (absent: keyspace 0).
+pub const TAG_KEYSPACE_FOLLOWS: u8 = 0x80;
+/// The only keyspace this binary knows (the default one); reserved for column families.
+pub const DEFAULT_KEYSPACE: u64 = 0;
 
 // A single record of maximal key and value must fit in a batch.
 const _: () = assert!(MAX_KEY_LEN + MAX_VALUE_LEN + 32 + WAL_RECORD_HEADER <= MAX_BATCH_BYTES);
 const _: () = assert!(MAX_BATCH_BYTES <= u32::MAX as usize);
+// Kind numbers (reserved ones included) stay clear of the keyspace bit.
+const _: () = assert!(ValueKind::Put as u8 & TAG_KEYSPACE_FOLLOWS == 0);
 
 /// Records to apply atomically, in order (a later record for the same key wins).
 ///
@@ -62,10 +80,9 @@ impl WriteBatch {
     pub fn put(&mut self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
         let (key, value) = (key.as_ref(), value.as_ref());
         if self.check(key, Some(value)) {
-            // Kind, seq placeholder and two length varints: one allocation per put.
-            self.rep.reserve(1 + 1 + 2 * 5 + key.len() + value.len());
+            // Tag and two length varints: at most one allocation per put.
+            self.rep.reserve(1 + 2 * 5 + key.len() + value.len());
             self.rep.push(ValueKind::Put as u8);
-            put_varint(&mut self.rep, 0);
             put_length_prefixed(&mut self.rep, key);
             put_length_prefixed(&mut self.rep, value);
             self.count += 1;
@@ -76,9 +93,8 @@ impl WriteBatch {
     pub fn delete(&mut self, key: impl AsRef<[u8]>) {
         let key = key.as_ref();
         if self.check(key, None) {
-            self.rep.reserve(1 + 1 + 5 + key.len());
+            self.rep.reserve(1 + 5 + key.len());
             self.rep.push(ValueKind::Delete as u8);
-            put_varint(&mut self.rep, 0);
             put_length_prefixed(&mut self.rep, key);
             self.count += 1;
         }
@@ -150,14 +166,25 @@ impl WriteBatch {
         RecordIter {
             dec: Decoder::new(&self.rep),
             left: self.count,
+            legacy: false,
         }
     }
 
-    /// Appends the WAL payload for this batch starting at `first_seq` to `buf`.
+    /// Appends the WAL payload (version 2) for this batch starting at `first_seq` to `buf`.
     pub(crate) fn encode_wal_record(&self, first_seq: SeqNum, buf: &mut Vec<u8>) {
-        buf.push(WAL_RECORD_VERSION);
-        put_u64(buf, first_seq);
-        put_u32(buf, self.count);
+        debug_assert!(first_seq <= MAX_SEQUENCE);
+        // The header is built on the stack; the records are copied once, as they are.
+        let mut header = [0u8; WAL_RECORD_HEADER];
+        header[0] = WAL_RECORD_VERSION;
+        let seq_len = encode_varint(first_seq, &mut header[1..]);
+        let count_len = encode_varint(u64::from(self.count), &mut header[1 + seq_len..]);
+        debug_assert!(
+            seq_len > 0 && count_len > 0,
+            "both varints fit the header array"
+        );
+        let len = 1 + seq_len + count_len;
+        buf.reserve(len + self.rep.len());
+        buf.extend_from_slice(&header[..len]);
         buf.extend_from_slice(&self.rep);
     }
 }
@@ -178,6 +205,8 @@ pub struct Record<'a> {
 pub struct RecordIter<'a> {
     dec: Decoder<'a>,
     left: u32,
+    /// Records in the version 1 layout (`kind: u8 | keyspace: varint | ...`).
+    legacy: bool,
 }
 
 impl RecordIter<'_> {
@@ -185,16 +214,39 @@ impl RecordIter<'_> {
     pub fn finished_cleanly(&self) -> bool {
         self.left == 0 && self.dec.is_empty()
     }
+
+    /// The kind of a record whose keyspace varint follows its tag byte: always in version 1
+    /// (the value was never checked), and in version 2 when the tag's bit 7 is set (the value
+    /// must be the default keyspace).
+    #[cold]
+    #[inline(never)]
+    fn kind_with_keyspace(&mut self, tag: u8) -> Option<ValueKind> {
+        let keyspace = self.dec.varint()?;
+        if self.legacy {
+            return ValueKind::from_u8(tag);
+        }
+        if keyspace != DEFAULT_KEYSPACE {
+            return None;
+        }
+        ValueKind::from_u8(tag & !TAG_KEYSPACE_FOLLOWS)
+    }
 }
 
 impl<'a> Iterator for RecordIter<'a> {
     type Item = Record<'a>;
+    #[inline]
     fn next(&mut self) -> Option<Record<'a>> {
         if self.left == 0 {
             return None;
         }
-        let kind = ValueKind::from_u8(self.dec.u8()?)?;
-        let _keyspace = self.dec.varint()?;
+        let tag = self.dec.u8()?;
+        // The common case (a v2 tag without the keyspace bit) stays inline in the memtable
+        // insert loop; the rest is out of line.
+        let kind = if !self.legacy && tag & TAG_KEYSPACE_FOLLOWS == 0 {
+            ValueKind::from_u8(tag)?
+        } else {
+            self.kind_with_keyspace(tag)?
+        };
         let key = self.dec.length_prefixed()?;
         if key.len() > MAX_KEY_LEN {
             return None;
@@ -214,25 +266,40 @@ impl<'a> Iterator for RecordIter<'a> {
 /// A decoded WAL record: its first seq and its records.
 pub(crate) struct WalRecord<'a> {
     pub first_seq: SeqNum,
+    /// At least 1.
     pub count: u32,
+    /// `first_seq + count - 1`, at most `MAX_SEQUENCE`.
+    pub last_seq: SeqNum,
     pub records: RecordIter<'a>,
 }
 
-/// Decodes a WAL payload's header; `None` if malformed (the caller reports `Corruption`).
+/// Decodes a WAL payload's header (version 2, or legacy version 1) and checks its seqs: `None`
+/// if malformed, if `count` is 0 or if `first_seq + count - 1` exceeds `MAX_SEQUENCE` (the
+/// caller reports `Corruption`). The records are decoded by the returned iterator.
 pub(crate) fn decode_wal_record(payload: &[u8]) -> Option<WalRecord<'_>> {
     let mut dec = Decoder::new(payload);
-    if dec.u8()? != WAL_RECORD_VERSION {
-        return None;
-    }
-    let first_seq = dec.u64()?;
-    let count = dec.u32()?;
+    let (first_seq, count, legacy) = match dec.u8()? {
+        WAL_RECORD_VERSION => {
+            let first_seq = dec.varint()?;
+            let count = u32::try_from(dec.varint()?).ok()?;
+            (first_seq, count, false)
+        }
+        WAL_RECORD_VERSION_V1 => (dec.u64()?, dec.u32()?, true),
+        _ => return None,
+    };
+    let last_seq = first_seq
+        .checked_add(u64::from(count))?
+        .checked_sub(1)
+        .filter(|&s| s <= MAX_SEQUENCE && count > 0)?;
     let rest = dec.bytes(dec.remaining())?;
     Some(WalRecord {
         first_seq,
         count,
+        last_seq,
         records: RecordIter {
             dec: Decoder::new(rest),
             left: count,
+            legacy,
         },
     })
 }
@@ -277,6 +344,187 @@ mod tests {
         let mut b = WriteBatch::new();
         b.put(vec![0u8; MAX_KEY_LEN], vec![0u8; 10]);
         assert!(b.validate().is_ok());
+    }
+
+    /// A record as the test's model knows it: (kind, key, value).
+    type Op = (ValueKind, Vec<u8>, Vec<u8>);
+
+    fn put_var(out: &mut Vec<u8>, mut v: u64) {
+        loop {
+            let low = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                out.push(low);
+                return;
+            }
+            out.push(low | 0x80);
+        }
+    }
+
+    /// A version 1 payload, written from docs/FORMAT.md Part II §2 ("legacy, read only"): what
+    /// binaries before payload version 2 wrote.
+    fn encode_v1(first_seq: u64, ops: &[Op]) -> Vec<u8> {
+        let mut out = vec![1];
+        out.extend_from_slice(&first_seq.to_le_bytes());
+        out.extend_from_slice(&(ops.len() as u32).to_le_bytes());
+        for (kind, key, value) in ops {
+            out.push(*kind as u8);
+            out.push(0); // keyspace 0
+            put_var(&mut out, key.len() as u64);
+            out.extend_from_slice(key);
+            if *kind == ValueKind::Put {
+                put_var(&mut out, value.len() as u64);
+                out.extend_from_slice(value);
+            }
+        }
+        out
+    }
+
+    /// A version 2 payload, written from docs/FORMAT.md Part II §2; `keyspace` adds the
+    /// keyspace bit and varint to every record.
+    fn encode_v2(first_seq: u64, count: u64, ops: &[Op], keyspace: Option<u64>) -> Vec<u8> {
+        let mut out = vec![2];
+        put_var(&mut out, first_seq);
+        put_var(&mut out, count);
+        for (kind, key, value) in ops {
+            match keyspace {
+                Some(ks) => {
+                    out.push(*kind as u8 | 0x80);
+                    put_var(&mut out, ks);
+                }
+                None => out.push(*kind as u8),
+            }
+            put_var(&mut out, key.len() as u64);
+            out.extend_from_slice(key);
+            if *kind == ValueKind::Put {
+                put_var(&mut out, value.len() as u64);
+                out.extend_from_slice(value);
+            }
+        }
+        out
+    }
+
+    /// The decoded (first_seq, count, records), or `None` if rejected.
+    fn decode(payload: &[u8]) -> Option<(u64, u32, Vec<Op>)> {
+        let rec = decode_wal_record(payload)?;
+        assert_eq!(rec.last_seq, rec.first_seq + u64::from(rec.count) - 1);
+        let mut it = rec.records;
+        let ops: Vec<Op> = it
+            .by_ref()
+            .map(|r| (r.kind, r.key.to_vec(), r.value.to_vec()))
+            .collect();
+        it.finished_cleanly()
+            .then_some((rec.first_seq, rec.count, ops))
+    }
+
+    fn sample_ops() -> Vec<Op> {
+        vec![
+            (ValueKind::Put, b"key".to_vec(), b"value".to_vec()),
+            (ValueKind::Delete, b"gone".to_vec(), Vec::new()),
+            (ValueKind::Put, vec![7; 200], vec![9; 300]),
+            (ValueKind::Put, Vec::new(), Vec::new()),
+        ]
+    }
+
+    fn batch_of(ops: &[Op]) -> WriteBatch {
+        let mut b = WriteBatch::new();
+        for (kind, key, value) in ops {
+            match kind {
+                ValueKind::Put => b.put(key, value),
+                ValueKind::Delete => b.delete(key),
+            }
+        }
+        b
+    }
+
+    #[test]
+    fn the_writer_emits_version_2_as_the_format_document_describes() {
+        let ops = sample_ops();
+        for seq in [1, 127, 128, (1 << 28) - 4, 1 << 40, MAX_SEQUENCE - 3] {
+            let mut buf = vec![0xee]; // appends after what the buffer holds
+            batch_of(&ops).encode_wal_record(seq, &mut buf);
+            assert_eq!(buf[1..], encode_v2(seq, 4, &ops, None), "seq {seq}");
+            assert_eq!(decode(&buf[1..]), Some((seq, 4, ops.clone())));
+        }
+    }
+
+    #[test]
+    fn a_single_put_of_16_and_100_bytes_is_at_least_8_bytes_shorter_than_in_version_1() {
+        let op = (ValueKind::Put, vec![1; 16], vec![2; 100]);
+        for seq in [1, 1 << 20, (1 << 28) - 1] {
+            let mut v2 = Vec::new();
+            batch_of(std::slice::from_ref(&op)).encode_wal_record(seq, &mut v2);
+            let v1 = encode_v1(seq, std::slice::from_ref(&op));
+            assert_eq!(v1.len(), 13 + 4 + 116);
+            assert!(v2.len() <= 1 + 4 + 1 + 4 + 116, "{} bytes", v2.len());
+            assert!(
+                v2.len() + 8 <= v1.len(),
+                "seq {seq}: {} vs {}",
+                v2.len(),
+                v1.len()
+            );
+        }
+    }
+
+    #[test]
+    fn legacy_version_1_payloads_still_decode() {
+        let ops = sample_ops();
+        for seq in [0, 5, 1 << 40, MAX_SEQUENCE - 3] {
+            assert_eq!(decode(&encode_v1(seq, &ops)), Some((seq, 4, ops.clone())));
+        }
+        // Limits are checked as in version 2.
+        assert_eq!(decode(&encode_v1(MAX_SEQUENCE - 2, &ops)), None);
+        assert!(decode_wal_record(&encode_v1(5, &[])).is_none(), "count 0");
+    }
+
+    #[test]
+    fn the_keyspace_bit_reads_the_default_keyspace_and_rejects_others() {
+        let ops = sample_ops();
+        let with_default = encode_v2(9, 4, &ops, Some(0));
+        assert_eq!(decode(&with_default), Some((9, 4, ops.clone())));
+        assert_eq!(decode(&encode_v2(9, 4, &ops, Some(1))), None);
+        assert_eq!(decode(&encode_v2(9, 4, &ops, Some(1 << 35))), None);
+    }
+
+    #[test]
+    fn bad_headers_and_tags_are_rejected() {
+        let put = vec![(ValueKind::Put, b"k".to_vec(), b"v".to_vec())];
+        let good = encode_v2(5, 1, &put, None);
+        assert_eq!(good, [2, 5, 1, 1, 1, b'k', 1, b'v']);
+        assert!(decode(&good).is_some());
+        // Unknown versions.
+        for version in [0u8, 3, 0x81, 0xff] {
+            let mut p = good.clone();
+            p[0] = version;
+            assert!(decode_wal_record(&p).is_none(), "version {version}");
+        }
+        // Every tag but 0, 1, 0x80 and 0x81 (with a keyspace varint after the last two).
+        for tag in 0..=255u8 {
+            let mut p = good.clone();
+            p[3] = tag;
+            let want = match tag {
+                1 => Some((5, 1, put.clone())),
+                _ => None, // 0 is a Delete: the value is then left over
+            };
+            assert_eq!(decode(&p), want, "tag {tag:#x}");
+        }
+        // count 0, a count beyond u32, the last seq beyond MAX_SEQUENCE.
+        assert!(decode_wal_record(&encode_v2(5, 0, &[], None)).is_none());
+        assert!(decode_wal_record(&encode_v2(5, 1 << 32, &put, None)).is_none());
+        assert!(decode(&encode_v2(MAX_SEQUENCE, 1, &put, None)).is_some());
+        assert!(decode_wal_record(&encode_v2(MAX_SEQUENCE, 2, &put, None)).is_none());
+        assert!(decode_wal_record(&encode_v2(u64::MAX, 1, &put, None)).is_none());
+        // A count that does not match the records.
+        assert!(decode(&encode_v2(5, 2, &put, None)).is_none());
+        // Varints of 11 bytes, or of 10 bytes that overflow u64.
+        let mut long = vec![2];
+        long.extend_from_slice(&[0x80; 10]);
+        long.extend_from_slice(&[0, 1, 1, 1, b'k', 1, b'v']);
+        assert!(decode_wal_record(&long).is_none());
+        let mut over = vec![2];
+        over.extend_from_slice(&[0xff; 9]);
+        over.extend_from_slice(&[0x02, 1, 1, 1, b'k', 1, b'v']);
+        assert!(decode_wal_record(&over).is_none());
     }
 
     #[test]

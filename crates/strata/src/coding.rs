@@ -26,6 +26,23 @@ pub fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
     buf.push(v as u8);
 }
 
+/// Writes a LEB128 varint of `v` at the start of `out` and returns its length (at most 10);
+/// returns 0 if `out` is too short for it (what was written then is garbage).
+#[inline]
+pub fn encode_varint(mut v: u64, out: &mut [u8]) -> usize {
+    let mut n = 0;
+    while let Some(slot) = out.get_mut(n) {
+        if v < 0x80 {
+            *slot = v as u8;
+            return n + 1;
+        }
+        *slot = (v as u8) | 0x80;
+        v >>= 7;
+        n += 1;
+    }
+    0
+}
+
 /// Appends a varint length followed by the bytes.
 #[inline]
 pub fn put_length_prefixed(buf: &mut Vec<u8>, data: &[u8]) {
@@ -149,6 +166,22 @@ impl<'a> Decoder<'a> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encode_varint_writes_what_put_varint_appends() {
+        for v in [0, 1, 127, 128, 300, 1 << 28, (1 << 56) - 1, u64::MAX] {
+            let mut want = Vec::new();
+            put_varint(&mut want, v);
+            let mut out = [0u8; 10];
+            assert_eq!(encode_varint(v, &mut out), want.len(), "{v}");
+            assert_eq!(&out[..want.len()], &want[..]);
+            assert_eq!(
+                encode_varint(v, &mut out[..want.len() - 1]),
+                0,
+                "{v}: too short"
+            );
+        }
+    }
 
     #[test]
     fn varints_round_trip_and_reject_garbage() {

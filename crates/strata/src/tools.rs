@@ -294,8 +294,7 @@ pub fn read_wal(path: &Path) -> Result<WalSummary> {
         if summary.records == 0 || decoded.first_seq < summary.smallest_seq {
             summary.smallest_seq = decoded.first_seq;
         }
-        let last = decoded.first_seq.saturating_add(count.saturating_sub(1));
-        summary.largest_seq = summary.largest_seq.max(last);
+        summary.largest_seq = summary.largest_seq.max(decoded.last_seq);
         summary.records += 1;
         summary.entries += count;
     }

@@ -105,16 +105,19 @@ const FILE_HEADER: [u8; 12] = [
     0x53, 0x4c, 0x4f, 0x47, 0xff, 0xff, 0x02, 0x00, 0x77, 0x4d, 0xd8, 0x62,
 ];
 
-/// docs/FORMAT.md Part II §2: put("k", "v"), delete("x") at first_seq 5.
-const WAL_PAYLOAD: [u8; 23] = [
+/// docs/FORMAT.md Part II §2: put("k", "v"), delete("x") at first_seq 5 (payload version 2).
+const WAL_PAYLOAD: [u8; 11] = [
+    0x02, 0x05, 0x02, 0x01, 0x01, 0x6b, 0x01, 0x76, 0x00, 0x01, 0x78,
+];
+
+/// The same batch in the legacy payload version 1.
+const WAL_PAYLOAD_V1: [u8; 23] = [
     0x01, 0x05, 0, 0, 0, 0, 0, 0, 0, 0x02, 0, 0, 0, 0x01, 0x00, 0x01, 0x6b, 0x01, 0x76, 0x00, 0x00,
     0x01, 0x78,
 ];
 
 fn check_wal_example(lines: &[String]) {
-    assert!(has(lines, "e4 84 46 9b"));
     assert!(has(lines, "computed (ok)"));
-    assert!(has(lines, "length: 23"));
     assert!(has(lines, "first_seq: 5"));
     assert!(has(lines, "count: 2"));
     assert!(has(lines, "op 0 (seq 5): kind 1 (Put)"));
@@ -129,7 +132,7 @@ fn the_format_documents_wal_example_decodes() {
     // One Full fragment in a v2 log: file header, 11-byte fragment header, payload, end byte.
     let mut bytes = FILE_HEADER.to_vec();
     bytes.extend_from_slice(&[
-        0xe4, 0x84, 0x46, 0x9b, 0x17, 0x00, 0x01, 0xf1, 0xe2, 0x2d, 0xef,
+        0xfb, 0x81, 0xd9, 0x82, 0x0b, 0x00, 0x01, 0xde, 0xd7, 0xd9, 0x68,
     ]);
     bytes.extend_from_slice(&WAL_PAYLOAD);
     bytes.push(0xa5);
@@ -141,9 +144,11 @@ fn the_format_documents_wal_example_decodes() {
         "magic: \"SLOG\" ff ff",
         "version: 2",
         "crc: 0x62d84d77 stored, 0x62d84d77 computed (ok)",
-        "fragment at 12: Full (23-byte payload)",
-        "header crc: 0xef2de2f1 stored, 0xef2de2f1 computed (ok)",
-        "payload: 23 bytes at 23",
+        "fragment at 12: Full (11-byte payload)",
+        "length: 11",
+        "header crc: 0x68d9d7de stored, 0x68d9d7de computed (ok)",
+        "payload: 11 bytes at 23",
+        "version: 2",
         "end byte: 0xa5 (ok)",
         "records: 1",
     ] {
@@ -170,9 +175,13 @@ fn the_format_documents_wal_example_decodes() {
 fn a_legacy_v1_wal_still_decodes() {
     // The same record as written before log format v2: a 7-byte header, no file header.
     let mut bytes = vec![0xe4, 0x84, 0x46, 0x9b, 0x17, 0x00, 0x01];
-    bytes.extend_from_slice(&WAL_PAYLOAD);
+    bytes.extend_from_slice(&WAL_PAYLOAD_V1);
     let (lines, problems) = listing(wal::dump, &bytes);
     assert_eq!(problems, 0, "{lines:#?}");
+    assert!(has(&lines, "e4 84 46 9b"));
+    assert!(has(&lines, "length: 23"));
+    assert!(has(&lines, "version: 1"));
+    assert!(has(&lines, "keyspace: 0"));
     assert!(has(&lines, "legacy v1 log"), "{lines:#?}");
     check_wal_example(&lines);
 }

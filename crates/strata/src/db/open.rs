@@ -206,14 +206,9 @@ pub(crate) fn replay_wal(
         };
         let offset = reader.last_record_offset();
         let bad = || Error::corruption(&path, offset, "malformed WAL record payload");
+        // Checks the version, `count >= 1` and `first_seq + count - 1 <= MAX_SEQUENCE`.
         let record = decode_wal_record(&payload).ok_or_else(bad)?;
-        let count = u64::from(record.count);
-        let last = record
-            .first_seq
-            .checked_add(count)
-            .and_then(|s| s.checked_sub(1))
-            .filter(|&s| s <= crate::key::MAX_SEQUENCE && count > 0)
-            .ok_or_else(bad)?;
+        let last = record.last_seq;
         // Decode the whole record before applying any of it: a batch is all or nothing.
         let mut records = record.records;
         let decoded: Vec<_> = records.by_ref().collect();

@@ -10,9 +10,10 @@ use super::BLOCK_SIZE;
 use super::format::{FragmentType, encode_header, file_header};
 use super::tests::write_log;
 use super::v1_writer::write_v1_log;
-use crate::batch::WriteBatch;
+use crate::batch::{WriteBatch, decode_wal_record};
 use crate::error::{Error, Result};
 use crate::fs::RandomAccessFile;
+use crate::key::ValueKind;
 use crate::wal::LogReader;
 
 fn hex(bytes: &[u8]) -> String {
@@ -47,7 +48,8 @@ fn golden_bytes_of_the_worked_example() {
     );
 }
 
-/// The WAL record example: `put("k", "v")`, `delete("x")` at first seq 5, as one log record.
+/// The WAL record example: `put("k", "v")`, `delete("x")` at first seq 5, as one log record
+/// (payload version 2).
 #[test]
 fn golden_bytes_of_a_wal_record() {
     let mut batch = WriteBatch::new();
@@ -55,13 +57,34 @@ fn golden_bytes_of_a_wal_record() {
     batch.delete(b"x");
     let mut payload = Vec::new();
     batch.encode_wal_record(5, &mut payload);
-    assert_eq!(
-        hex(&payload),
-        "01 05 00 00 00 00 00 00 00 02 00 00 00 01 00 01 6b 01 76 00 00 01 78"
-    );
+    assert_eq!(hex(&payload), "02 05 02 01 01 6b 01 76 00 01 78");
     let (bytes, _) = write_log(&[payload], BLOCK_SIZE);
-    assert_eq!(hex(&bytes[12..23]), "e4 84 46 9b 17 00 01 f1 e2 2d ef");
+    assert_eq!(hex(&bytes[12..23]), "fb 81 d9 82 0b 00 01 de d7 d9 68");
     assert_eq!(bytes[bytes.len() - 1], 0xa5);
+}
+
+/// The legacy (version 1) payload of the same batch, as docs/FORMAT.md shows it, still
+/// decodes to the same records.
+#[test]
+fn the_legacy_v1_wal_record_example_still_decodes() {
+    let v1 = unhex("01 05 00 00 00 00 00 00 00 02 00 00 00 01 00 01 6b 01 76 00 00 01 78");
+    let rec = decode_wal_record(&v1).unwrap();
+    assert_eq!((rec.first_seq, rec.count, rec.last_seq), (5, 2, 6));
+    let mut records = rec.records;
+    let got: Vec<_> = records
+        .by_ref()
+        .map(|r| (r.kind, r.key.to_vec(), r.value.to_vec()))
+        .collect();
+    assert!(records.finished_cleanly());
+    assert_eq!(
+        got,
+        vec![
+            (ValueKind::Put, b"k".to_vec(), b"v".to_vec()),
+            (ValueKind::Delete, b"x".to_vec(), Vec::new()),
+        ]
+    );
+    let (bytes, _) = write_log(&[v1], BLOCK_SIZE);
+    assert_eq!(hex(&bytes[12..23]), "e4 84 46 9b 17 00 01 f1 e2 2d ef");
 }
 
 /// A read-only file over fixed bytes.
