@@ -2,8 +2,9 @@
 //!
 //! - [`BlockCache`]: verified, decompressed data blocks keyed by (file number, block offset),
 //!   weighted by their bytes, sharded (`quick_cache::sync::Cache`, CLOCK-Pro eviction).
-//!   Concurrent misses on one block wait for a single read. Compaction reads bypass inserts
-//!   (see `Table::iter_no_cache`).
+//!   Concurrent misses on one block may each read it (no single-flight wait on a hot path
+//!   where the same block rarely misses twice at once). Compaction reads bypass inserts (see
+//!   `Table::iter_no_cache`).
 //! - [`TableCache`]: up to `max_open_files` open [`Table`]s (file handle, index, filter,
 //!   properties), keyed by file number; concurrent misses on one table open it once.
 //!
@@ -13,8 +14,8 @@
 //!
 //! Counters (for `Db::stats`): relaxed atomics, one `fetch_add` per event outside the caches'
 //! shard locks: block cache hits, misses and bytes inserted; table cache hits and misses
-//! (= table opens). A caller that waited for another thread's load of the same entry counts a
-//! hit. Lookups that do not fill the cache (compaction reads) are not counted.
+//! (= table opens). A table-cache caller that waited for another thread's open of the same
+//! table counts a hit; block-cache misses that raced on one block each count a miss. Lookups that do not fill the cache (compaction reads) are not counted.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -80,34 +81,27 @@ impl BlockCache {
         self.cache.get(&(file, offset))
     }
 
-    /// The cached block, or the result of `load` (inserted on success). Concurrent callers
-    /// for the same block wait for one `load`.
+    /// The cached block, or the result of `load` (inserted on success).
+    ///
+    /// A plain lookup, then `load` and an insert on a miss: concurrent misses on one block
+    /// each read it (the later insert replaces the earlier one with equal bytes), which costs
+    /// less than the single-flight placeholder's extra write lock and allocation on every miss.
     pub(crate) fn get_or_insert_with(
         &self,
         file: u64,
         offset: u64,
         load: impl FnOnce() -> Result<Block>,
     ) -> Result<Block> {
-        match self.cache.get_value_or_guard(&(file, offset), None) {
-            GuardResult::Value(block) => {
-                self.hits.fetch_add(1, Ordering::Relaxed);
-                Ok(block)
-            }
-            GuardResult::Guard(guard) => {
-                self.misses.fetch_add(1, Ordering::Relaxed);
-                let block = load()?;
-                if guard.insert(block.clone()).is_ok() {
-                    self.bytes_inserted
-                        .fetch_add(block.len() as u64, Ordering::Relaxed);
-                }
-                Ok(block)
-            }
-            // Only returned with a timeout, which is never given; load without caching.
-            GuardResult::Timeout => {
-                self.misses.fetch_add(1, Ordering::Relaxed);
-                load()
-            }
+        if let Some(block) = self.cache.get(&(file, offset)) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(block);
         }
+        self.misses.fetch_add(1, Ordering::Relaxed);
+        let block = load()?;
+        self.bytes_inserted
+            .fetch_add(block.len() as u64, Ordering::Relaxed);
+        self.cache.insert((file, offset), block.clone());
+        Ok(block)
     }
 
     /// Bytes currently charged.
@@ -138,7 +132,7 @@ impl BlockCache {
         self.misses.load(Ordering::Relaxed)
     }
 
-    /// Lookups served from the cache (or by another reader's concurrent load).
+    /// Lookups served from the cache.
     pub fn hits(&self) -> u64 {
         self.hits.load(Ordering::Relaxed)
     }

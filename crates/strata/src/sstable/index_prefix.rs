@@ -15,12 +15,23 @@
 //! `common` is below or above every restart key, which [`RestartPrefixes::bounds`] answers
 //! directly. Nothing is written to disk; the summary is built when a table is opened.
 //!
+//! Point lookups go one step further ([`RestartPrefixes::locate`]): when the index has one
+//! entry per restart point and its handles tile the data region, the data blocks' start
+//! offsets are kept too (4 bytes per block), and a lookup whose summary differs from every
+//! restart's (nearly all of them) names its data block without touching the index block:
+//! the first restart whose summary is above the target's is the first index entry above the
+//! target, which is the one a seek of the index would land on.
+//!
 //! Invariants: `keys` is non-decreasing (checked when built: a block out of order gets no
-//! summary) and has one entry per restart point of the block it summarises.
+//! summary) and has one entry per restart point of the block it summarises; `block_starts`,
+//! when present, has one more entry than `keys`, each at least a block trailer above the
+//! previous one, and entry `i` is the handle of index entry `i` (`starts[i]`, `starts[i + 1] -
+//! starts[i] - BLOCK_TRAILER_LEN`).
 
 use std::cmp::Ordering;
 
 use super::block::{Block, BlockIter, KeyOrder};
+use super::format::{BLOCK_TRAILER_LEN, BlockHandle};
 use crate::key;
 
 /// The summaries of an index block's restart keys.
@@ -33,6 +44,19 @@ pub(crate) struct RestartPrefixes {
     /// `keys[STRIDE * j]` for every `j`: a small first level that stays in the CPU cache, so
     /// a search touches only one or two cache lines of `keys`.
     coarse: Box<[u64]>,
+    /// Start offsets of the data blocks, one per index entry, then the end of the last; `None`
+    /// if the index does not have one entry per restart, its handles do not tile the data
+    /// region, or the region passes 4 GiB (lookups then seek the index).
+    block_starts: Option<Box<[u32]>>,
+}
+
+/// Where a point lookup's data block is, as told by the summaries alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Located {
+    /// Every key of the table is below the target.
+    PastEnd,
+    /// The first index entry at or above the target has this handle.
+    Block(BlockHandle),
 }
 
 /// Restart points per entry of the first level (two 64-byte cache lines of `keys`).
@@ -80,6 +104,7 @@ impl RestartPrefixes {
             common,
             keys: keys.into_boxed_slice(),
             coarse,
+            block_starts: block_starts(block),
         })
     }
 
@@ -106,6 +131,41 @@ impl RestartPrefixes {
         )
     }
 
+    /// The data block a point lookup of `user_key` must read, if the summaries decide it: `None`
+    /// when the block starts are not kept or a restart's summary equals the target's (the
+    /// caller then seeks the index within [`RestartPrefixes::bounds`]).
+    #[inline]
+    pub(crate) fn locate(&self, user_key: &[u8]) -> Option<Located> {
+        let starts = self.block_starts.as_deref()?;
+        let c = self.common.len();
+        let head = &user_key[..user_key.len().min(c)];
+        // The first restart whose key is at or above the target (every restart key starts
+        // with `common`).
+        let first_above = match head.cmp(&self.common[..head.len()]) {
+            Ordering::Less => 0,
+            Ordering::Greater => self.keys.len(),
+            // A proper prefix of `common` sorts before every restart key.
+            Ordering::Equal if head.len() < c => 0,
+            Ordering::Equal => {
+                let t = summary(&user_key[c..]);
+                let lo = self.partition_point(|k| k < t);
+                // Summaries below `t` are keys below the target's user key; one above `t` is a
+                // key above it. An equal one could be either: compare the full keys.
+                if self.keys.get(lo).is_some_and(|&k| k == t) {
+                    return None;
+                }
+                lo
+            }
+        };
+        Some(match (starts.get(first_above), starts.get(first_above + 1)) {
+            (Some(&start), Some(&next)) => Located::Block(BlockHandle {
+                offset: u64::from(start),
+                size: u64::from(next - start) - BLOCK_TRAILER_LEN as u64,
+            }),
+            _ => Located::PastEnd,
+        })
+    }
+
     /// `keys.partition_point(pred)` for a predicate true on a prefix of `keys`, searching
     /// `coarse` first.
     #[inline]
@@ -120,6 +180,30 @@ impl RestartPrefixes {
                 .get(start..end)
                 .map_or(0, |w| w.partition_point(|&k| pred(k)))
     }
+}
+
+/// The start offsets of the data blocks named by `index` (one entry per restart point), then
+/// the end of the last; `None` unless every entry is a restart, each handle starts where the
+/// previous one's trailer ends and everything fits in `u32`.
+fn block_starts(index: &Block) -> Option<Box<[u32]>> {
+    let n = index.num_restarts();
+    let mut starts = Vec::with_capacity(n + 1);
+    let mut it = BlockIter::new(index, KeyOrder::Internal);
+    it.seek_to_first().ok()?;
+    while it.valid() {
+        let handle = BlockHandle::decode_exact(it.value())?;
+        let start = u32::try_from(handle.offset).ok()?;
+        match starts.last() {
+            None => starts.push(start),
+            Some(&previous_end) if previous_end == start => {}
+            Some(_) => return None,
+        }
+        starts.push(u32::try_from(handle.end()?).ok()?);
+        it.next().ok()?;
+    }
+    // One entry per restart point: entry `i` is restart `i` (each restart is an entry start,
+    // which the cursor checks as it passes it).
+    (starts.len() == n + 1).then(|| starts.into_boxed_slice())
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use super::block::{Block, BlockIter, KeyOrder};
 use super::filter::{BloomFilter, FilterKind};
 use super::footer::{FOOTER_LEN, Footer};
 use super::format::{BlockHandle, block_error, read_block, read_block_bytes};
-use super::index_prefix::RestartPrefixes;
+use super::index_prefix::{Located, RestartPrefixes};
 use super::iter::TableIterator;
 use super::properties::Properties;
 use super::{
@@ -412,20 +412,32 @@ impl Table {
         };
         // One allocation for the key buffer, reused by the data block cursor (an internal key
         // of a 16-byte user key needs 24 bytes; longer ones grow it).
-        let mut index =
-            BlockIter::with_key_buffer(&self.index, KeyOrder::Internal, Vec::with_capacity(64));
-        index
-            .seek_by_within(cmp, self.index_bounds(user_key))
-            .map_err(|e| self.index_error(e))?;
-        if !index.valid() {
-            return Ok(None); // past the table's last key
-        }
-        let handle = self.index_handle(&index)?;
+        let mut key_buffer = Vec::with_capacity(64);
+        // The index entry at or above the target names the block; the summaries usually tell
+        // which one without reading the index block.
+        let located = self.index_prefixes.as_ref().and_then(|p| p.locate(user_key));
+        let handle = match located {
+            Some(Located::PastEnd) => return Ok(None),
+            Some(Located::Block(handle)) => handle,
+            None => {
+                let mut index =
+                    BlockIter::with_key_buffer(&self.index, KeyOrder::Internal, key_buffer);
+                index
+                    .seek_by_within(cmp, self.index_bounds(user_key))
+                    .map_err(|e| self.index_error(e))?;
+                if !index.valid() {
+                    return Ok(None); // past the table's last key
+                }
+                let handle = self.index_handle(&index)?;
+                key_buffer = index.into_key_buffer();
+                handle
+            }
+        };
         let mut from_disk = false;
         let block = self.data_block_counted(handle, true, &mut from_disk);
         trace.blocks_read += u32::from(from_disk);
         let block = block?;
-        let mut it = BlockIter::with_key_buffer(block, KeyOrder::Internal, index.into_key_buffer());
+        let mut it = BlockIter::with_key_buffer(block, KeyOrder::Internal, key_buffer);
         it.seek_by(cmp)
             .map_err(|e| block_error(self.path(), handle.offset, e))?;
         // Ran off the block: the target lies in (last key, separator]; separators are shortened
