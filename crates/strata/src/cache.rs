@@ -21,12 +21,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use quick_cache::Weighter;
 use quick_cache::sync::{Cache, GuardResult};
+use quick_cache::{DefaultHashBuilder, Lifecycle, Weighter};
 
 use crate::error::Result;
 use crate::filename::table_path;
 use crate::fs::FileSystem;
+use crate::sstable::spare;
 use crate::sstable::{Block, Table};
 
 /// Bytes charged per cached block on top of its payload (key, `Bytes` header, bookkeeping).
@@ -38,6 +39,25 @@ const TYPICAL_BLOCK: usize = 4096;
 #[derive(Debug, Clone, Copy)]
 struct BlockWeighter;
 
+/// Keeps (up to two of) the blocks an insert evicts, so they are dropped after the shard lock
+/// is released and the first one's buffer can become this thread's spare read buffer.
+#[derive(Debug, Clone, Copy, Default)]
+struct ReclaimEvicted;
+
+impl Lifecycle<(u64, u64), Block> for ReclaimEvicted {
+    type RequestState = [Option<Block>; 2];
+
+    fn begin_request(&self) -> Self::RequestState {
+        [None, None]
+    }
+
+    fn on_evict(&self, state: &mut Self::RequestState, _key: (u64, u64), block: Block) {
+        if let Some(slot) = state.iter_mut().find(|s| s.is_none()) {
+            *slot = Some(block);
+        }
+    }
+}
+
 impl Weighter<(u64, u64), Block> for BlockWeighter {
     fn weight(&self, _key: &(u64, u64), block: &Block) -> u64 {
         block.len() as u64 + BLOCK_OVERHEAD
@@ -46,7 +66,7 @@ impl Weighter<(u64, u64), Block> for BlockWeighter {
 
 /// A byte-weighted cache of decompressed, verified data blocks.
 pub struct BlockCache {
-    cache: Cache<(u64, u64), Block, BlockWeighter>,
+    cache: Cache<(u64, u64), Block, BlockWeighter, DefaultHashBuilder, ReclaimEvicted>,
     capacity: u64,
     hits: AtomicU64,
     misses: AtomicU64,
@@ -67,7 +87,13 @@ impl BlockCache {
     pub fn new(capacity_bytes: usize) -> BlockCache {
         let items = (capacity_bytes / TYPICAL_BLOCK).max(1);
         BlockCache {
-            cache: Cache::with_weighter(items, capacity_bytes as u64, BlockWeighter),
+            cache: Cache::with(
+                items,
+                capacity_bytes as u64,
+                BlockWeighter,
+                DefaultHashBuilder::default(),
+                ReclaimEvicted,
+            ),
             capacity: capacity_bytes as u64,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
@@ -100,7 +126,15 @@ impl BlockCache {
         let block = load()?;
         self.bytes_inserted
             .fetch_add(block.len() as u64, Ordering::Relaxed);
-        self.cache.insert((file, offset), block.clone());
+        let evicted = self
+            .cache
+            .insert_with_lifecycle((file, offset), block.clone());
+        // The first evicted block's buffer, if nothing else shares it, serves this thread's
+        // next read (see `sstable::spare`).
+        let [first, _] = evicted;
+        if let Some(Ok(buf)) = first.map(|b| b.into_data().try_into_mut()) {
+            spare::give(buf);
+        }
         Ok(block)
     }
 

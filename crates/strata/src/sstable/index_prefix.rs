@@ -148,7 +148,13 @@ impl RestartPrefixes {
             Ordering::Equal if head.len() < c => 0,
             Ordering::Equal => {
                 let t = summary(&user_key[c..]);
-                let lo = self.partition_point(|k| k < t);
+                let below = |k: u64| k < t;
+                let (start, end) = self.window(below);
+                // The answer's block start lies in `starts[start..=end]`: load both ends now so
+                // their cache lines arrive while the window of `keys` is searched (the result
+                // is not needed; `black_box` only keeps the loads).
+                std::hint::black_box((starts.get(start).copied(), starts.get(end).copied()));
+                let lo = self.count_in(start, end, below);
                 // Summaries below `t` are keys below the target's user key; one above `t` is a
                 // key above it. An equal one could be either: compare the full keys.
                 if self.keys.get(lo).is_some_and(|&k| k == t) {
@@ -157,28 +163,47 @@ impl RestartPrefixes {
                 lo
             }
         };
-        Some(match (starts.get(first_above), starts.get(first_above + 1)) {
-            (Some(&start), Some(&next)) => Located::Block(BlockHandle {
-                offset: u64::from(start),
-                size: u64::from(next - start) - BLOCK_TRAILER_LEN as u64,
-            }),
-            _ => Located::PastEnd,
-        })
+        Some(
+            match (starts.get(first_above), starts.get(first_above + 1)) {
+                (Some(&start), Some(&next)) => Located::Block(BlockHandle {
+                    offset: u64::from(start),
+                    size: u64::from(next - start) - BLOCK_TRAILER_LEN as u64,
+                }),
+                _ => Located::PastEnd,
+            },
+        )
     }
 
     /// `keys.partition_point(pred)` for a predicate true on a prefix of `keys`, searching
     /// `coarse` first.
     #[inline]
     fn partition_point(&self, pred: impl Fn(u64) -> bool) -> usize {
+        let (start, end) = self.window(&pred);
+        self.count_in(start, end, pred)
+    }
+
+    /// The candidates `start..end` for `keys.partition_point(pred)` (at most `STRIDE - 1` of
+    /// them; the point is `start + ` the number of candidates satisfying `pred`).
+    #[inline]
+    fn window(&self, pred: impl Fn(u64) -> bool) -> (usize, usize) {
         // keys[STRIDE * i] satisfies `pred` for i < j and not for i = j.
         let j = self.coarse.partition_point(|&k| pred(k));
         let start = (STRIDE * j).saturating_sub(STRIDE - 1);
         let end = (STRIDE * j).min(self.keys.len());
+        (start, end)
+    }
+
+    /// `start` plus the number of `keys[start..end]` satisfying `pred`.
+    #[inline]
+    fn count_in(&self, start: usize, end: usize, pred: impl Fn(u64) -> bool) -> usize {
+        // Count instead of bisecting the (at most 15) candidates: the loads do not depend on
+        // each other, so the window's two or three cache lines are fetched at once rather than
+        // one after the other (and `pred` holds exactly on a prefix, so the count is the point).
         start
             + self
                 .keys
                 .get(start..end)
-                .map_or(0, |w| w.partition_point(|&k| pred(k)))
+                .map_or(0, |w| w.iter().filter(|&&k| pred(k)).count())
     }
 }
 

@@ -415,7 +415,10 @@ impl Table {
         let mut key_buffer = Vec::with_capacity(64);
         // The index entry at or above the target names the block; the summaries usually tell
         // which one without reading the index block.
-        let located = self.index_prefixes.as_ref().and_then(|p| p.locate(user_key));
+        let located = self
+            .index_prefixes
+            .as_ref()
+            .and_then(|p| p.locate(user_key));
         let handle = match located {
             Some(Located::PastEnd) => return Ok(None),
             Some(Located::Block(handle)) => handle,
