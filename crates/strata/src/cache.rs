@@ -2,9 +2,9 @@
 //!
 //! - [`BlockCache`]: verified, decompressed data blocks keyed by (file number, block offset),
 //!   weighted by their bytes, sharded (`quick_cache::sync::Cache`, CLOCK-Pro eviction).
-//!   Concurrent misses on one block may each read it (no single-flight wait on a hot path
-//!   where the same block rarely misses twice at once). Compaction reads bypass inserts (see
-//!   `Table::iter_no_cache`).
+//!   Concurrent misses on one block wait for a single read. Compaction reads bypass inserts
+//!   (see `Table::iter_no_cache`). The buffer of an evicted block nothing else shares becomes
+//!   the evicting thread's spare read buffer (`sstable/spare.rs`).
 //! - [`TableCache`]: up to `max_open_files` open [`Table`]s (file handle, index, filter,
 //!   properties), keyed by file number; concurrent misses on one table open it once.
 //!
@@ -14,8 +14,8 @@
 //!
 //! Counters (for `Db::stats`): relaxed atomics, one `fetch_add` per event outside the caches'
 //! shard locks: block cache hits, misses and bytes inserted; table cache hits and misses
-//! (= table opens). A table-cache caller that waited for another thread's open of the same
-//! table counts a hit; block-cache misses that raced on one block each count a miss. Lookups that do not fill the cache (compaction reads) are not counted.
+//! (= table opens). A caller that waited for another thread's load of the same entry counts a
+//! hit. Lookups that do not fill the cache (compaction reads) are not counted.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -107,35 +107,40 @@ impl BlockCache {
         self.cache.get(&(file, offset))
     }
 
-    /// The cached block, or the result of `load` (inserted on success).
-    ///
-    /// A plain lookup, then `load` and an insert on a miss: concurrent misses on one block
-    /// each read it (the later insert replaces the earlier one with equal bytes), which costs
-    /// less than the single-flight placeholder's extra write lock and allocation on every miss.
+    /// The cached block, or the result of `load` (inserted on success). Concurrent callers
+    /// for the same block wait for one `load`.
     pub(crate) fn get_or_insert_with(
         &self,
         file: u64,
         offset: u64,
         load: impl FnOnce() -> Result<Block>,
     ) -> Result<Block> {
-        if let Some(block) = self.cache.get(&(file, offset)) {
-            self.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(block);
+        match self.cache.get_value_or_guard(&(file, offset), None) {
+            GuardResult::Value(block) => {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                Ok(block)
+            }
+            GuardResult::Guard(guard) => {
+                self.misses.fetch_add(1, Ordering::Relaxed);
+                let block = load()?;
+                if let Ok([first, _]) = guard.insert_with_lifecycle(block.clone()) {
+                    self.bytes_inserted
+                        .fetch_add(block.len() as u64, Ordering::Relaxed);
+                    // The first evicted block's buffer, if nothing else shares it, serves this
+                    // thread's next read (see `sstable::spare`); the rest drop here, outside
+                    // the shard lock.
+                    if let Some(Ok(buf)) = first.map(|b| b.into_data().try_into_mut()) {
+                        spare::give(buf);
+                    }
+                }
+                Ok(block)
+            }
+            // Only returned with a timeout, which is never given; load without caching.
+            GuardResult::Timeout => {
+                self.misses.fetch_add(1, Ordering::Relaxed);
+                load()
+            }
         }
-        self.misses.fetch_add(1, Ordering::Relaxed);
-        let block = load()?;
-        self.bytes_inserted
-            .fetch_add(block.len() as u64, Ordering::Relaxed);
-        let evicted = self
-            .cache
-            .insert_with_lifecycle((file, offset), block.clone());
-        // The first evicted block's buffer, if nothing else shares it, serves this thread's
-        // next read (see `sstable::spare`).
-        let [first, _] = evicted;
-        if let Some(Ok(buf)) = first.map(|b| b.into_data().try_into_mut()) {
-            spare::give(buf);
-        }
-        Ok(block)
     }
 
     /// Bytes currently charged.
@@ -166,7 +171,7 @@ impl BlockCache {
         self.misses.load(Ordering::Relaxed)
     }
 
-    /// Lookups served from the cache.
+    /// Lookups served from the cache (or by another reader's concurrent load).
     pub fn hits(&self) -> u64 {
         self.hits.load(Ordering::Relaxed)
     }

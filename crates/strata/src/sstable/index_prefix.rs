@@ -335,4 +335,98 @@ mod tests {
             }
         }
     }
+
+    /// `locate` against a linear scan of the model: when it answers, `PastEnd` means every key
+    /// is below the target and `Block(h)` is the handle of the first key at or above it.
+    #[test]
+    fn locate_names_the_first_index_entry_at_or_above_the_target() {
+        let mut rng = StdRng::seed_from_u64(12);
+        let mut answered = 0;
+        for round in 0..300 {
+            let alphabet = if round % 2 == 0 {
+                b'a'..=b'b'
+            } else {
+                b'a'..=b'z'
+            };
+            let shared: Vec<u8> = (0..rng.random_range(0..12))
+                .map(|_| rng.random_range(alphabet.clone()))
+                .collect();
+            let mut user_keys: Vec<Vec<u8>> = (0..rng.random_range(1..120))
+                .map(|_| {
+                    let mut k = shared.clone();
+                    let len = rng.random_range(0..14);
+                    k.extend((0..len).map(|_| rng.random_range(alphabet.clone())));
+                    k
+                })
+                .collect();
+            user_keys.sort();
+            user_keys.dedup();
+            let keys: Vec<Vec<u8>> = user_keys
+                .iter()
+                .map(|k| make_internal_key(k, rng.random_range(0..100), 1))
+                .collect();
+            // Handles that tile the data region, as a builder writes them.
+            let mut handles = Vec::new();
+            let mut at = 0u64;
+            for _ in &keys {
+                let size = rng.random_range(0..5000);
+                handles.push(BlockHandle { offset: at, size });
+                at += size + BLOCK_TRAILER_LEN as u64;
+            }
+            let mut b = BlockBuilder::new(1, KeyOrder::Internal);
+            for (k, h) in keys.iter().zip(&handles) {
+                let mut v = Vec::new();
+                h.encode_to(&mut v);
+                b.add(k, &v);
+            }
+            let block = Block::new(Bytes::from(b.finish().to_vec())).unwrap();
+            let p = RestartPrefixes::build(&block).unwrap();
+            assert!(p.block_starts.is_some());
+            for _ in 0..50 {
+                let probe: Vec<u8> = if rng.random_bool(0.5) {
+                    let base = &user_keys[rng.random_range(0..user_keys.len())];
+                    let mut k = base[..rng.random_range(0..=base.len())].to_vec();
+                    if rng.random_bool(0.5) {
+                        k.push(rng.random_range(alphabet.clone()));
+                    }
+                    k
+                } else {
+                    (0..rng.random_range(0..20))
+                        .map(|_| rng.random_range(alphabet.clone()))
+                        .collect()
+                };
+                let seq = rng.random_range(0..100);
+                let t = make_internal_key(&probe, seq, KIND_SEEK);
+                let want = match keys
+                    .iter()
+                    .position(|k| key::compare_internal_keys(k, &t) != Ordering::Less)
+                {
+                    Some(i) => Located::Block(handles[i]),
+                    None => Located::PastEnd,
+                };
+                if let Some(got) = p.locate(&probe) {
+                    answered += 1;
+                    assert_eq!(got, want, "probe {probe:?} seq {seq}");
+                }
+            }
+        }
+        // Most probes are decided by the summaries alone.
+        assert!(answered > 300 * 50 / 2, "{answered} answered");
+    }
+
+    /// An index whose handles leave a gap keeps no block starts (lookups seek the index).
+    #[test]
+    fn an_index_whose_handles_do_not_tile_keeps_no_block_starts() {
+        let mut b = BlockBuilder::new(1, KeyOrder::Internal);
+        for (i, offset) in [0u64, 100, 250].into_iter().enumerate() {
+            let mut v = Vec::new();
+            BlockHandle { offset, size: 90 }.encode_to(&mut v);
+            b.add(&make_internal_key(format!("k{i}").as_bytes(), 1, 1), &v);
+        }
+        let block = Block::new(Bytes::from(b.finish().to_vec())).unwrap();
+        let p = RestartPrefixes::build(&block).unwrap();
+        // 0 + 90 + 5 = 95, not 100.
+        assert!(p.block_starts.is_none());
+        assert_eq!(p.locate(b"k1"), None);
+    }
 }

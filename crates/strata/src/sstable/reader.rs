@@ -1,7 +1,8 @@
 //! [`Table`]: an open SST. Opening reads and checks the footer, meta-index, index, properties
 //! and filter, which stay in memory together with 8-byte summaries of the index keys that
-//! narrow index seeks (`index_prefix.rs`); data blocks are read on demand with positioned
-//! reads, verified, and shared through the block cache.
+//! narrow index seeks, and the data blocks' start offsets, with which a point lookup usually
+//! finds its data block without reading the index block (`index_prefix.rs`); data blocks are
+//! read on demand with positioned reads, verified, and shared through the block cache.
 //!
 //! Threading: a `Table` is immutable after `open` and shared as `Arc<Table>` by any number of
 //! readers on any thread. Invariants established by `open`: the sections after the data region
