@@ -83,6 +83,11 @@ fn main() -> strata::Result<()> {
         gets as f64 / secs,
         cpu_ns as f64 / gets as f64
     );
+    let stats = db.stats();
+    println!(
+        "block cache: {} hits, {} misses",
+        stats.block_cache_hits, stats.block_cache_misses
+    );
     let start = Instant::now();
     let cpu_start = thread_cpu_ns();
     let seeks = gets / 4;

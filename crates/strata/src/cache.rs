@@ -3,8 +3,8 @@
 //! - [`BlockCache`]: verified, decompressed data blocks keyed by (file number, block offset),
 //!   weighted by their bytes, sharded (`quick_cache::sync::Cache`, CLOCK-Pro eviction).
 //!   Concurrent misses on one block wait for a single read. Compaction reads bypass inserts
-//!   (see `Table::iter_no_cache`). The buffer of an evicted block nothing else shares becomes
-//!   the evicting thread's spare read buffer (`sstable/spare.rs`).
+//!   (see `Table::iter_no_cache`). An evicted block is kept as the evicting thread's spare
+//!   read buffer (`sstable/spare.rs`).
 //! - [`TableCache`]: up to `max_open_files` open [`Table`]s (file handle, index, filter,
 //!   properties), keyed by file number; concurrent misses on one table open it once.
 //!
@@ -126,11 +126,10 @@ impl BlockCache {
                 if let Ok([first, _]) = guard.insert_with_lifecycle(block.clone()) {
                     self.bytes_inserted
                         .fetch_add(block.len() as u64, Ordering::Relaxed);
-                    // The first evicted block's buffer, if nothing else shares it, serves this
-                    // thread's next read (see `sstable::spare`); the rest drop here, outside
-                    // the shard lock.
-                    if let Some(Ok(buf)) = first.map(|b| b.into_data().try_into_mut()) {
-                        spare::give(buf);
+                    // The first evicted block may serve this thread's next read as its buffer
+                    // (see `sstable::spare`); the rest drop here, outside the shard lock.
+                    if let Some(evicted) = first {
+                        spare::give(evicted.into_data());
                     }
                 }
                 Ok(block)

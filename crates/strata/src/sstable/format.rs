@@ -136,7 +136,7 @@ pub(crate) fn read_block_bytes(
         Some(tag) => {
             let payload = buf.get(..payload_len).unwrap_or_default();
             let raw = decompress(tag, payload).map_err(|e| block_error(path, handle.offset, e))?;
-            spare::give(buf);
+            spare::give(buf.freeze());
             Ok(Bytes::from(raw))
         }
         None => Err(bad(format!("unknown block compression tag {tag}"))),

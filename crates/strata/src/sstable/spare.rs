@@ -2,21 +2,23 @@
 //! the next block read on that thread instead of a fresh zeroed allocation (a 4 KiB `calloc`,
 //! its zeroing, and the `free` of the evicted block).
 //!
-//! A buffer is kept only when nothing else shares the evicted block's bytes
-//! (`Bytes::try_into_mut`) and its capacity is at most [`MAX_SPARE`]. Its stale contents are
-//! never read: [`take`] hands out a buffer of the requested length that the caller fills
-//! completely with one read (a failed read drops it). Thread-local, so no locking; a thread
-//! holds at most one spare.
+//! The evicted block is kept as it is (`Bytes`) and reused only if, when the next read takes
+//! it, nothing else shares it (`Bytes::try_into_mut`): often the evicted block is the one the
+//! evicting `get` has just read and is still using. Its capacity must be at most
+//! [`MAX_SPARE`] and at most twice the length asked for. Its stale contents are never read:
+//! [`take`] hands out a buffer of the requested length that the caller fills completely with
+//! one read (a failed read drops it). Thread-local, so no locking; a thread holds at most one
+//! spare.
 
 use std::cell::Cell;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 
 /// Largest capacity worth keeping (a few typical blocks; larger ones are freed).
 pub(crate) const MAX_SPARE: usize = 64 << 10;
 
 thread_local! {
-    static SPARE: Cell<Option<BytesMut>> = const { Cell::new(None) };
+    static SPARE: Cell<Option<Bytes>> = const { Cell::new(None) };
 }
 
 /// A buffer of exactly `len` bytes whose contents are unspecified (the spare's stale bytes,
@@ -27,7 +29,8 @@ thread_local! {
 pub(crate) fn take(len: usize) -> BytesMut {
     let mut buf = SPARE
         .take()
-        .filter(|b| b.capacity() / 2 <= len)
+        .and_then(|b| b.try_into_mut().ok())
+        .filter(|b| b.capacity() <= MAX_SPARE && b.capacity() / 2 <= len)
         .unwrap_or_default();
     if buf.len() >= len {
         buf.truncate(len);
@@ -37,10 +40,10 @@ pub(crate) fn take(len: usize) -> BytesMut {
     buf
 }
 
-/// Keeps `buf` as this thread's spare if it is small enough (replacing any previous one).
-pub(crate) fn give(buf: BytesMut) {
-    if buf.capacity() <= MAX_SPARE {
-        SPARE.set(Some(buf));
+/// Keeps `bytes` as this thread's spare if it is small enough (replacing any previous one).
+pub(crate) fn give(bytes: Bytes) {
+    if bytes.len() <= MAX_SPARE {
+        SPARE.set(Some(bytes));
     }
 }
 
@@ -50,24 +53,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn take_gives_the_requested_length_and_reuses_the_spare() {
-        let first = take(100);
-        assert_eq!(first.len(), 100);
-        let mut buf = first;
+    fn take_gives_the_requested_length_and_reuses_an_unshared_spare() {
+        let mut buf = take(100);
+        assert_eq!(buf.len(), 100);
         buf.fill(7);
         let ptr = buf.as_ptr();
-        give(buf);
+        give(buf.freeze());
         let again = take(60);
         assert_eq!((again.len(), again.as_ptr()), (60, ptr));
-        give(again);
-        let grown = take(120);
-        assert_eq!(grown.len(), 120);
-        give(grown);
-        // Far smaller than the spare: a new buffer.
+        give(again.freeze());
+        assert_eq!(take(120).len(), 120);
+
+        // Shared with someone else: not reused (and the other holder's bytes stay intact).
+        let mut buf = take(100);
+        buf.fill(9);
+        let shared = buf.freeze();
+        give(shared.clone());
+        let fresh = take(100);
+        assert_ne!(fresh.as_ptr(), shared.as_ptr());
+        assert!(shared.iter().all(|&b| b == 9));
+
+        // Far larger than asked for, or than MAX_SPARE: a new buffer.
+        give(Bytes::from(vec![1u8; 1000]));
         let small = take(10);
         assert_eq!(small.len(), 10);
-        assert!(small.capacity() < 100);
-        give(BytesMut::zeroed(MAX_SPARE + 1));
+        assert!(small.capacity() < 1000);
+        give(Bytes::from(vec![1u8; MAX_SPARE + 1]));
         assert_eq!(take(MAX_SPARE).len(), MAX_SPARE);
     }
 }
