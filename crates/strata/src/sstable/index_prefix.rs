@@ -137,6 +137,7 @@ impl RestartPrefixes {
     #[inline]
     pub(crate) fn locate(&self, user_key: &[u8]) -> Option<Located> {
         let starts = self.block_starts.as_deref()?;
+        debug_assert_eq!(starts.len(), self.keys.len() + 1);
         let c = self.common.len();
         let head = &user_key[..user_key.len().min(c)];
         // The first restart whose key is at or above the target (every restart key starts

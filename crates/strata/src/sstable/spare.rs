@@ -37,6 +37,7 @@ pub(crate) fn take(len: usize) -> BytesMut {
     } else {
         buf.resize(len, 0);
     }
+    debug_assert_eq!(buf.len(), len);
     buf
 }
 
