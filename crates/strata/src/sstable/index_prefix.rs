@@ -89,12 +89,24 @@ impl RestartPrefixes {
         let common_len = common_prefix_len(first, last);
         let common: Box<[u8]> = first.get(..common_len)?.into();
         let mut keys = Vec::with_capacity(n);
+        let mut starts = Some(Vec::with_capacity(n + 1));
         for i in 0..n {
-            let user_key = key::user_key(it.restart_key(i).ok()?);
+            let (internal_key, value, entry_end) = it.restart_entry(i).ok()?;
+            let user_key = key::user_key(internal_key);
             // Sorted keys between `first` and `last` share their common prefix; a block that
             // breaks this is out of order, and the plain search reports it.
             let rest = user_key.strip_prefix(&common[..])?;
             keys.push(summary(rest));
+            // The entry must end where the next restart starts (no entry between restarts).
+            let next = match i + 1 {
+                j if j < n => block.restart(j),
+                _ => block.restarts_offset(),
+            };
+            if let Some(s) = starts.as_mut()
+                && (entry_end != next || !push_block_start(s, value))
+            {
+                starts = None;
+            }
         }
         if !keys.is_sorted() {
             return None;
@@ -104,7 +116,7 @@ impl RestartPrefixes {
             common,
             keys: keys.into_boxed_slice(),
             coarse,
-            block_starts: block_starts(block),
+            block_starts: starts.map(Vec::into_boxed_slice),
         })
     }
 
@@ -208,28 +220,26 @@ impl RestartPrefixes {
     }
 }
 
-/// The start offsets of the data blocks named by `index` (one entry per restart point), then
-/// the end of the last; `None` unless every entry is a restart, each handle starts where the
-/// previous one's trailer ends and everything fits in `u32`.
-fn block_starts(index: &Block) -> Option<Box<[u32]>> {
-    let n = index.num_restarts();
-    let mut starts = Vec::with_capacity(n + 1);
-    let mut it = BlockIter::new(index, KeyOrder::Internal);
-    it.seek_to_first().ok()?;
-    while it.valid() {
-        let handle = BlockHandle::decode_exact(it.value())?;
-        let start = u32::try_from(handle.offset).ok()?;
-        match starts.last() {
-            None => starts.push(start),
-            Some(&previous_end) if previous_end == start => {}
-            Some(_) => return None,
-        }
-        starts.push(u32::try_from(handle.end()?).ok()?);
-        it.next().ok()?;
+/// Appends the block named by index value `value` to `starts` (the start offsets of the
+/// blocks so far, then the end of the last); false if the value is not one handle, the block
+/// does not start where the previous one's trailer ends, or its end passes `u32`.
+fn push_block_start(starts: &mut Vec<u32>, value: &[u8]) -> bool {
+    let Some(handle) = BlockHandle::decode_exact(value) else {
+        return false;
+    };
+    let (Ok(start), Some(Ok(end))) = (
+        u32::try_from(handle.offset),
+        handle.end().map(u32::try_from),
+    ) else {
+        return false;
+    };
+    match starts.last() {
+        None => starts.push(start),
+        Some(&previous_end) if previous_end == start => {}
+        Some(_) => return false,
     }
-    // One entry per restart point: entry `i` is restart `i` (each restart is an entry start,
-    // which the cursor checks as it passes it).
-    (starts.len() == n + 1).then(|| starts.into_boxed_slice())
+    starts.push(end);
+    true
 }
 
 #[cfg(test)]
@@ -429,5 +439,32 @@ mod tests {
         // 0 + 90 + 5 = 95, not 100.
         assert!(p.block_starts.is_none());
         assert_eq!(p.locate(b"k1"), None);
+    }
+
+    /// An index with entries between its restart points keeps no block starts (restart `i`
+    /// would not be index entry `i`), even when the restart entries' handles alone tile.
+    #[test]
+    fn an_index_with_entries_between_restarts_keeps_no_block_starts() {
+        let mut b = BlockBuilder::new(2, KeyOrder::Internal);
+        for i in 0..6u64 {
+            let mut v = Vec::new();
+            // Restart entries (even i) tile [0, 300); the others point elsewhere.
+            let offset = if i % 2 == 0 {
+                i / 2 * 100
+            } else {
+                1000 + i * 100
+            };
+            BlockHandle {
+                offset,
+                size: 100 - BLOCK_TRAILER_LEN as u64,
+            }
+            .encode_to(&mut v);
+            b.add(&make_internal_key(format!("k{i}").as_bytes(), 1, 1), &v);
+        }
+        let block = Block::new(Bytes::from(b.finish().to_vec())).unwrap();
+        assert_eq!(block.num_restarts(), 3);
+        let p = RestartPrefixes::build(&block).unwrap();
+        assert!(p.block_starts.is_none());
+        assert_eq!(p.locate(b"k3"), None);
     }
 }
