@@ -27,11 +27,15 @@ thread_local! {
 /// A spare more than twice as large as `len` is freed instead: the block keeps its buffer's
 /// whole allocation while the block cache charges only its length.
 pub(crate) fn take(len: usize) -> BytesMut {
-    let mut buf = SPARE
+    let Some(mut buf) = SPARE
         .take()
         .and_then(|b| b.try_into_mut().ok())
         .filter(|b| b.capacity() <= MAX_SPARE && b.capacity() / 2 <= len)
-        .unwrap_or_default();
+    else {
+        // No spare to reuse: a zeroed allocation (`calloc`, which can hand out fresh zero
+        // pages for a large block without writing them).
+        return BytesMut::zeroed(len);
+    };
     if buf.len() >= len {
         buf.truncate(len);
     } else {
