@@ -2,8 +2,9 @@
 //!
 //! - [`BlockCache`]: verified, decompressed data blocks keyed by (file number, block offset),
 //!   weighted by their bytes, sharded (`quick_cache::sync::Cache`, CLOCK-Pro eviction).
-//!   Concurrent misses on one block wait for a single read. Compaction reads bypass inserts
-//!   (see `Table::iter_no_cache`).
+//!   Concurrent misses on one block may each read it (no single-flight wait). Compaction
+//!   reads bypass inserts (see `Table::iter_no_cache`). An evicted block is kept as the evicting thread's spare
+//!   read buffer (`sstable/spare.rs`).
 //! - [`TableCache`]: up to `max_open_files` open [`Table`]s (file handle, index, filter,
 //!   properties), keyed by file number; concurrent misses on one table open it once.
 //!
@@ -13,19 +14,20 @@
 //!
 //! Counters (for `Db::stats`): relaxed atomics, one `fetch_add` per event outside the caches'
 //! shard locks: block cache hits, misses and bytes inserted; table cache hits and misses
-//! (= table opens). A caller that waited for another thread's load of the same entry counts a
-//! hit. Lookups that do not fill the cache (compaction reads) are not counted.
+//! (= table opens). A table-cache caller that waited for another thread's open of the same
+//! table counts a hit; block-cache misses that raced on one block each count a miss. Lookups that do not fill the cache (compaction reads) are not counted.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use quick_cache::Weighter;
 use quick_cache::sync::{Cache, GuardResult};
+use quick_cache::{DefaultHashBuilder, Lifecycle, Weighter};
 
 use crate::error::Result;
 use crate::filename::table_path;
 use crate::fs::FileSystem;
+use crate::sstable::spare;
 use crate::sstable::{Block, Table};
 
 /// Bytes charged per cached block on top of its payload (key, `Bytes` header, bookkeeping).
@@ -37,6 +39,25 @@ const TYPICAL_BLOCK: usize = 4096;
 #[derive(Debug, Clone, Copy)]
 struct BlockWeighter;
 
+/// Keeps (up to two of) the blocks an insert evicts, so they are dropped after the shard lock
+/// is released and the first one's buffer can become this thread's spare read buffer.
+#[derive(Debug, Clone, Copy, Default)]
+struct ReclaimEvicted;
+
+impl Lifecycle<(u64, u64), Block> for ReclaimEvicted {
+    type RequestState = [Option<Block>; 2];
+
+    fn begin_request(&self) -> Self::RequestState {
+        [None, None]
+    }
+
+    fn on_evict(&self, state: &mut Self::RequestState, _key: (u64, u64), block: Block) {
+        if let Some(slot) = state.iter_mut().find(|s| s.is_none()) {
+            *slot = Some(block);
+        }
+    }
+}
+
 impl Weighter<(u64, u64), Block> for BlockWeighter {
     fn weight(&self, _key: &(u64, u64), block: &Block) -> u64 {
         block.len() as u64 + BLOCK_OVERHEAD
@@ -45,7 +66,7 @@ impl Weighter<(u64, u64), Block> for BlockWeighter {
 
 /// A byte-weighted cache of decompressed, verified data blocks.
 pub struct BlockCache {
-    cache: Cache<(u64, u64), Block, BlockWeighter>,
+    cache: Cache<(u64, u64), Block, BlockWeighter, DefaultHashBuilder, ReclaimEvicted>,
     capacity: u64,
     hits: AtomicU64,
     misses: AtomicU64,
@@ -66,7 +87,13 @@ impl BlockCache {
     pub fn new(capacity_bytes: usize) -> BlockCache {
         let items = (capacity_bytes / TYPICAL_BLOCK).max(1);
         BlockCache {
-            cache: Cache::with_weighter(items, capacity_bytes as u64, BlockWeighter),
+            cache: Cache::with(
+                items,
+                capacity_bytes as u64,
+                BlockWeighter,
+                DefaultHashBuilder::default(),
+                ReclaimEvicted,
+            ),
             capacity: capacity_bytes as u64,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
@@ -80,34 +107,35 @@ impl BlockCache {
         self.cache.get(&(file, offset))
     }
 
-    /// The cached block, or the result of `load` (inserted on success). Concurrent callers
-    /// for the same block wait for one `load`.
+    /// The cached block, or the result of `load` (inserted on success).
+    ///
+    /// A plain lookup, then `load` and an insert on a miss: concurrent misses on one block each
+    /// read it (the later insert replaces the earlier block with the same bytes). The
+    /// single-flight placeholder this replaces took the shard's write lock twice and allocated
+    /// on every miss, ~7% of a get that misses (docs/BENCHMARKS.md, session 13).
     pub(crate) fn get_or_insert_with(
         &self,
         file: u64,
         offset: u64,
         load: impl FnOnce() -> Result<Block>,
     ) -> Result<Block> {
-        match self.cache.get_value_or_guard(&(file, offset), None) {
-            GuardResult::Value(block) => {
-                self.hits.fetch_add(1, Ordering::Relaxed);
-                Ok(block)
-            }
-            GuardResult::Guard(guard) => {
-                self.misses.fetch_add(1, Ordering::Relaxed);
-                let block = load()?;
-                if guard.insert(block.clone()).is_ok() {
-                    self.bytes_inserted
-                        .fetch_add(block.len() as u64, Ordering::Relaxed);
-                }
-                Ok(block)
-            }
-            // Only returned with a timeout, which is never given; load without caching.
-            GuardResult::Timeout => {
-                self.misses.fetch_add(1, Ordering::Relaxed);
-                load()
-            }
+        if let Some(block) = self.cache.get(&(file, offset)) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(block);
         }
+        self.misses.fetch_add(1, Ordering::Relaxed);
+        let block = load()?;
+        self.bytes_inserted
+            .fetch_add(block.len() as u64, Ordering::Relaxed);
+        let [first, _] = self
+            .cache
+            .insert_with_lifecycle((file, offset), block.clone());
+        // The first evicted block may serve this thread's next read as its buffer (see
+        // `sstable::spare`); the rest drop here, outside the shard lock.
+        if let Some(evicted) = first {
+            spare::give(evicted.into_data());
+        }
+        Ok(block)
     }
 
     /// Bytes currently charged.
@@ -138,7 +166,7 @@ impl BlockCache {
         self.misses.load(Ordering::Relaxed)
     }
 
-    /// Lookups served from the cache (or by another reader's concurrent load).
+    /// Lookups served from the cache.
     pub fn hits(&self) -> u64 {
         self.hits.load(Ordering::Relaxed)
     }

@@ -15,6 +15,7 @@ use crate::fs::RandomAccessFile;
 
 use super::block::{Block, BlockCorruption};
 use super::compress::{BlockTag, decompress};
+use super::spare;
 
 /// The format version this build writes, and the newest it reads.
 ///
@@ -115,7 +116,8 @@ pub(crate) fn read_block_bytes(
                 "block handle {handle:?} outside its region (ends by {limit})"
             ))
         })?;
-    let mut buf = vec![0u8; total];
+    // The spare of a block the cache evicted on this thread, if any: no zeroing, no `malloc`.
+    let mut buf = spare::take(total);
     file.read_exact_at(&mut buf, handle.offset)?;
     let payload_len = total - BLOCK_TRAILER_LEN;
     let stored = get_u32_at(&buf, payload_len + 1).unwrap_or_default();
@@ -129,11 +131,12 @@ pub(crate) fn read_block_bytes(
     match BlockTag::from_u8(tag) {
         Some(BlockTag::None) => {
             buf.truncate(payload_len);
-            Ok(Bytes::from(buf))
+            Ok(buf.freeze())
         }
         Some(tag) => {
             let payload = buf.get(..payload_len).unwrap_or_default();
             let raw = decompress(tag, payload).map_err(|e| block_error(path, handle.offset, e))?;
+            spare::give(buf.freeze());
             Ok(Bytes::from(raw))
         }
         None => Err(bad(format!("unknown block compression tag {tag}"))),

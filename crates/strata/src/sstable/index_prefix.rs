@@ -15,12 +15,23 @@
 //! `common` is below or above every restart key, which [`RestartPrefixes::bounds`] answers
 //! directly. Nothing is written to disk; the summary is built when a table is opened.
 //!
+//! Point lookups go one step further ([`RestartPrefixes::locate`]): when the index has one
+//! entry per restart point and its handles tile the data region, the data blocks' start
+//! offsets are kept too (4 bytes per block), and a lookup whose summary differs from every
+//! restart's (nearly all of them) names its data block without touching the index block:
+//! the first restart whose summary is above the target's is the first index entry above the
+//! target, which is the one a seek of the index would land on.
+//!
 //! Invariants: `keys` is non-decreasing (checked when built: a block out of order gets no
-//! summary) and has one entry per restart point of the block it summarises.
+//! summary) and has one entry per restart point of the block it summarises; `block_starts`,
+//! when present, has one more entry than `keys`, each at least a block trailer above the
+//! previous one, and entry `i` is the handle of index entry `i` (`starts[i]`, `starts[i + 1] -
+//! starts[i] - BLOCK_TRAILER_LEN`).
 
 use std::cmp::Ordering;
 
 use super::block::{Block, BlockIter, KeyOrder};
+use super::format::{BLOCK_TRAILER_LEN, BlockHandle};
 use crate::key;
 
 /// The summaries of an index block's restart keys.
@@ -33,6 +44,19 @@ pub(crate) struct RestartPrefixes {
     /// `keys[STRIDE * j]` for every `j`: a small first level that stays in the CPU cache, so
     /// a search touches only one or two cache lines of `keys`.
     coarse: Box<[u64]>,
+    /// Start offsets of the data blocks, one per index entry, then the end of the last; `None`
+    /// if the index does not have one entry per restart, its handles do not tile the data
+    /// region, or the region passes 4 GiB (lookups then seek the index).
+    block_starts: Option<Box<[u32]>>,
+}
+
+/// Where a point lookup's data block is, as told by the summaries alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Located {
+    /// Every key of the table is below the target.
+    PastEnd,
+    /// The first index entry at or above the target has this handle.
+    Block(BlockHandle),
 }
 
 /// Restart points per entry of the first level (two 64-byte cache lines of `keys`).
@@ -65,12 +89,24 @@ impl RestartPrefixes {
         let common_len = common_prefix_len(first, last);
         let common: Box<[u8]> = first.get(..common_len)?.into();
         let mut keys = Vec::with_capacity(n);
+        let mut starts = Some(Vec::with_capacity(n + 1));
         for i in 0..n {
-            let user_key = key::user_key(it.restart_key(i).ok()?);
+            let (internal_key, value, entry_end) = it.restart_entry(i).ok()?;
+            let user_key = key::user_key(internal_key);
             // Sorted keys between `first` and `last` share their common prefix; a block that
             // breaks this is out of order, and the plain search reports it.
             let rest = user_key.strip_prefix(&common[..])?;
             keys.push(summary(rest));
+            // The entry must end where the next restart starts (no entry between restarts).
+            let next = match i + 1 {
+                j if j < n => block.restart(j),
+                _ => block.restarts_offset(),
+            };
+            if let Some(s) = starts.as_mut()
+                && (entry_end != next || !push_block_start(s, value))
+            {
+                starts = None;
+            }
         }
         if !keys.is_sorted() {
             return None;
@@ -80,6 +116,7 @@ impl RestartPrefixes {
             common,
             keys: keys.into_boxed_slice(),
             coarse,
+            block_starts: starts.map(Vec::into_boxed_slice),
         })
     }
 
@@ -106,20 +143,103 @@ impl RestartPrefixes {
         )
     }
 
+    /// The data block a point lookup of `user_key` must read, if the summaries decide it: `None`
+    /// when the block starts are not kept or a restart's summary equals the target's (the
+    /// caller then seeks the index within [`RestartPrefixes::bounds`]).
+    #[inline]
+    pub(crate) fn locate(&self, user_key: &[u8]) -> Option<Located> {
+        let starts = self.block_starts.as_deref()?;
+        debug_assert_eq!(starts.len(), self.keys.len() + 1);
+        let c = self.common.len();
+        let head = &user_key[..user_key.len().min(c)];
+        // The first restart whose key is at or above the target (every restart key starts
+        // with `common`).
+        let first_above = match head.cmp(&self.common[..head.len()]) {
+            Ordering::Less => 0,
+            Ordering::Greater => self.keys.len(),
+            // A proper prefix of `common` sorts before every restart key.
+            Ordering::Equal if head.len() < c => 0,
+            Ordering::Equal => {
+                let t = summary(&user_key[c..]);
+                let below = |k: u64| k < t;
+                let (start, end) = self.window(below);
+                // The answer's block start lies in `starts[start..=end]`: load both ends now so
+                // their cache lines arrive while the window of `keys` is searched (the result
+                // is not needed; `black_box` only keeps the loads).
+                std::hint::black_box((starts.get(start).copied(), starts.get(end).copied()));
+                let lo = self.count_in(start, end, below);
+                // Summaries below `t` are keys below the target's user key; one above `t` is a
+                // key above it. An equal one could be either: compare the full keys.
+                if self.keys.get(lo).is_some_and(|&k| k == t) {
+                    return None;
+                }
+                lo
+            }
+        };
+        Some(
+            match (starts.get(first_above), starts.get(first_above + 1)) {
+                (Some(&start), Some(&next)) => Located::Block(BlockHandle {
+                    offset: u64::from(start),
+                    size: u64::from(next - start) - BLOCK_TRAILER_LEN as u64,
+                }),
+                _ => Located::PastEnd,
+            },
+        )
+    }
+
     /// `keys.partition_point(pred)` for a predicate true on a prefix of `keys`, searching
     /// `coarse` first.
     #[inline]
     fn partition_point(&self, pred: impl Fn(u64) -> bool) -> usize {
+        let (start, end) = self.window(&pred);
+        self.count_in(start, end, pred)
+    }
+
+    /// The candidates `start..end` for `keys.partition_point(pred)` (at most `STRIDE - 1` of
+    /// them; the point is `start + ` the number of candidates satisfying `pred`).
+    #[inline]
+    fn window(&self, pred: impl Fn(u64) -> bool) -> (usize, usize) {
         // keys[STRIDE * i] satisfies `pred` for i < j and not for i = j.
         let j = self.coarse.partition_point(|&k| pred(k));
         let start = (STRIDE * j).saturating_sub(STRIDE - 1);
         let end = (STRIDE * j).min(self.keys.len());
+        (start, end)
+    }
+
+    /// `start` plus the number of `keys[start..end]` satisfying `pred`.
+    #[inline]
+    fn count_in(&self, start: usize, end: usize, pred: impl Fn(u64) -> bool) -> usize {
+        // Count instead of bisecting the (at most 15) candidates: the loads do not depend on
+        // each other, so the window's two or three cache lines are fetched at once rather than
+        // one after the other (and `pred` holds exactly on a prefix, so the count is the point).
         start
             + self
                 .keys
                 .get(start..end)
-                .map_or(0, |w| w.partition_point(|&k| pred(k)))
+                .map_or(0, |w| w.iter().filter(|&&k| pred(k)).count())
     }
+}
+
+/// Appends the block named by index value `value` to `starts` (the start offsets of the
+/// blocks so far, then the end of the last); false if the value is not one handle, the block
+/// does not start where the previous one's trailer ends, or its end passes `u32`.
+fn push_block_start(starts: &mut Vec<u32>, value: &[u8]) -> bool {
+    let Some(handle) = BlockHandle::decode_exact(value) else {
+        return false;
+    };
+    let (Ok(start), Some(Ok(end))) = (
+        u32::try_from(handle.offset),
+        handle.end().map(u32::try_from),
+    ) else {
+        return false;
+    };
+    match starts.last() {
+        None => starts.push(start),
+        Some(&previous_end) if previous_end == start => {}
+        Some(_) => return false,
+    }
+    starts.push(end);
+    true
 }
 
 #[cfg(test)]
@@ -225,5 +345,126 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// `locate` against a linear scan of the model: when it answers, `PastEnd` means every key
+    /// is below the target and `Block(h)` is the handle of the first key at or above it.
+    #[test]
+    fn locate_names_the_first_index_entry_at_or_above_the_target() {
+        let mut rng = StdRng::seed_from_u64(12);
+        let mut answered = 0;
+        for round in 0..300 {
+            let alphabet = if round % 2 == 0 {
+                b'a'..=b'b'
+            } else {
+                b'a'..=b'z'
+            };
+            let shared: Vec<u8> = (0..rng.random_range(0..12))
+                .map(|_| rng.random_range(alphabet.clone()))
+                .collect();
+            let mut user_keys: Vec<Vec<u8>> = (0..rng.random_range(1..120))
+                .map(|_| {
+                    let mut k = shared.clone();
+                    let len = rng.random_range(0..14);
+                    k.extend((0..len).map(|_| rng.random_range(alphabet.clone())));
+                    k
+                })
+                .collect();
+            user_keys.sort();
+            user_keys.dedup();
+            let keys: Vec<Vec<u8>> = user_keys
+                .iter()
+                .map(|k| make_internal_key(k, rng.random_range(0..100), 1))
+                .collect();
+            // Handles that tile the data region, as a builder writes them.
+            let mut handles = Vec::new();
+            let mut at = 0u64;
+            for _ in &keys {
+                let size = rng.random_range(0..5000);
+                handles.push(BlockHandle { offset: at, size });
+                at += size + BLOCK_TRAILER_LEN as u64;
+            }
+            let mut b = BlockBuilder::new(1, KeyOrder::Internal);
+            for (k, h) in keys.iter().zip(&handles) {
+                let mut v = Vec::new();
+                h.encode_to(&mut v);
+                b.add(k, &v);
+            }
+            let block = Block::new(Bytes::from(b.finish().to_vec())).unwrap();
+            let p = RestartPrefixes::build(&block).unwrap();
+            assert!(p.block_starts.is_some());
+            for _ in 0..50 {
+                let probe: Vec<u8> = if rng.random_bool(0.5) {
+                    let base = &user_keys[rng.random_range(0..user_keys.len())];
+                    let mut k = base[..rng.random_range(0..=base.len())].to_vec();
+                    if rng.random_bool(0.5) {
+                        k.push(rng.random_range(alphabet.clone()));
+                    }
+                    k
+                } else {
+                    (0..rng.random_range(0..20))
+                        .map(|_| rng.random_range(alphabet.clone()))
+                        .collect()
+                };
+                let seq = rng.random_range(0..100);
+                let t = make_internal_key(&probe, seq, KIND_SEEK);
+                let want = match keys
+                    .iter()
+                    .position(|k| key::compare_internal_keys(k, &t) != Ordering::Less)
+                {
+                    Some(i) => Located::Block(handles[i]),
+                    None => Located::PastEnd,
+                };
+                if let Some(got) = p.locate(&probe) {
+                    answered += 1;
+                    assert_eq!(got, want, "probe {probe:?} seq {seq}");
+                }
+            }
+        }
+        // Most probes are decided by the summaries alone.
+        assert!(answered > 300 * 50 / 2, "{answered} answered");
+    }
+
+    /// An index whose handles leave a gap keeps no block starts (lookups seek the index).
+    #[test]
+    fn an_index_whose_handles_do_not_tile_keeps_no_block_starts() {
+        let mut b = BlockBuilder::new(1, KeyOrder::Internal);
+        for (i, offset) in [0u64, 100, 250].into_iter().enumerate() {
+            let mut v = Vec::new();
+            BlockHandle { offset, size: 90 }.encode_to(&mut v);
+            b.add(&make_internal_key(format!("k{i}").as_bytes(), 1, 1), &v);
+        }
+        let block = Block::new(Bytes::from(b.finish().to_vec())).unwrap();
+        let p = RestartPrefixes::build(&block).unwrap();
+        // 0 + 90 + 5 = 95, not 100.
+        assert!(p.block_starts.is_none());
+        assert_eq!(p.locate(b"k1"), None);
+    }
+
+    /// An index with entries between its restart points keeps no block starts (restart `i`
+    /// would not be index entry `i`), even when the restart entries' handles alone tile.
+    #[test]
+    fn an_index_with_entries_between_restarts_keeps_no_block_starts() {
+        let mut b = BlockBuilder::new(2, KeyOrder::Internal);
+        for i in 0..6u64 {
+            let mut v = Vec::new();
+            // Restart entries (even i) tile [0, 300); the others point elsewhere.
+            let offset = if i % 2 == 0 {
+                i / 2 * 100
+            } else {
+                1000 + i * 100
+            };
+            BlockHandle {
+                offset,
+                size: 100 - BLOCK_TRAILER_LEN as u64,
+            }
+            .encode_to(&mut v);
+            b.add(&make_internal_key(format!("k{i}").as_bytes(), 1, 1), &v);
+        }
+        let block = Block::new(Bytes::from(b.finish().to_vec())).unwrap();
+        assert_eq!(block.num_restarts(), 3);
+        let p = RestartPrefixes::build(&block).unwrap();
+        assert!(p.block_starts.is_none());
+        assert_eq!(p.locate(b"k3"), None);
     }
 }

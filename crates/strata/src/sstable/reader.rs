@@ -1,7 +1,8 @@
 //! [`Table`]: an open SST. Opening reads and checks the footer, meta-index, index, properties
 //! and filter, which stay in memory together with 8-byte summaries of the index keys that
-//! narrow index seeks (`index_prefix.rs`); data blocks are read on demand with positioned
-//! reads, verified, and shared through the block cache.
+//! narrow index seeks, and the data blocks' start offsets, with which a point lookup usually
+//! finds its data block without reading the index block (`index_prefix.rs`); data blocks are
+//! read on demand with positioned reads, verified, and shared through the block cache.
 //!
 //! Threading: a `Table` is immutable after `open` and shared as `Arc<Table>` by any number of
 //! readers on any thread. Invariants established by `open`: the sections after the data region
@@ -24,7 +25,7 @@ use super::block::{Block, BlockIter, KeyOrder};
 use super::filter::{BloomFilter, FilterKind};
 use super::footer::{FOOTER_LEN, Footer};
 use super::format::{BlockHandle, block_error, read_block, read_block_bytes};
-use super::index_prefix::RestartPrefixes;
+use super::index_prefix::{Located, RestartPrefixes};
 use super::iter::TableIterator;
 use super::properties::Properties;
 use super::{
@@ -412,20 +413,35 @@ impl Table {
         };
         // One allocation for the key buffer, reused by the data block cursor (an internal key
         // of a 16-byte user key needs 24 bytes; longer ones grow it).
-        let mut index =
-            BlockIter::with_key_buffer(&self.index, KeyOrder::Internal, Vec::with_capacity(64));
-        index
-            .seek_by_within(cmp, self.index_bounds(user_key))
-            .map_err(|e| self.index_error(e))?;
-        if !index.valid() {
-            return Ok(None); // past the table's last key
-        }
-        let handle = self.index_handle(&index)?;
+        let mut key_buffer = Vec::with_capacity(64);
+        // The index entry at or above the target names the block; the summaries usually tell
+        // which one without reading the index block.
+        let located = self
+            .index_prefixes
+            .as_ref()
+            .and_then(|p| p.locate(user_key));
+        let handle = match located {
+            Some(Located::PastEnd) => return Ok(None),
+            Some(Located::Block(handle)) => handle,
+            None => {
+                let mut index =
+                    BlockIter::with_key_buffer(&self.index, KeyOrder::Internal, key_buffer);
+                index
+                    .seek_by_within(cmp, self.index_bounds(user_key))
+                    .map_err(|e| self.index_error(e))?;
+                if !index.valid() {
+                    return Ok(None); // past the table's last key
+                }
+                let handle = self.index_handle(&index)?;
+                key_buffer = index.into_key_buffer();
+                handle
+            }
+        };
         let mut from_disk = false;
         let block = self.data_block_counted(handle, true, &mut from_disk);
         trace.blocks_read += u32::from(from_disk);
         let block = block?;
-        let mut it = BlockIter::with_key_buffer(block, KeyOrder::Internal, index.into_key_buffer());
+        let mut it = BlockIter::with_key_buffer(block, KeyOrder::Internal, key_buffer);
         it.seek_by(cmp)
             .map_err(|e| block_error(self.path(), handle.offset, e))?;
         // Ran off the block: the target lies in (last key, separator]; separators are shortened

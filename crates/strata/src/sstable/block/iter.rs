@@ -225,6 +225,36 @@ impl<B: Borrow<Block>> BlockIter<B> {
         }
     }
 
+    /// The full key and the value of the entry at restart point `index` (borrowed from the
+    /// block), and the offset just past the entry.
+    pub(crate) fn restart_entry(&self, index: usize) -> BlockResult<(&[u8], &[u8], usize)> {
+        let at = self.block.borrow().restart(index);
+        let end = self.block.borrow().restarts_offset();
+        let data = self.block.borrow().data();
+        let Some((shared, unshared, value_len, header)) = decode_header(data, at, end) else {
+            return corrupt(at, "malformed restart entry header");
+        };
+        if shared != 0 {
+            return corrupt(at, "restart entry shares a prefix");
+        }
+        let key_start = at + header;
+        let Some(value_start) = key_start.checked_add(unshared).filter(|&v| v <= end) else {
+            return corrupt(at, "restart key runs past the entries");
+        };
+        let Some(value_end) = value_start.checked_add(value_len).filter(|&v| v <= end) else {
+            return corrupt(at, "restart value runs past the entries");
+        };
+        match (
+            data.get(key_start..value_start),
+            data.get(value_start..value_end),
+        ) {
+            (Some(key), Some(value)) if key.len() >= self.order.min_key_len() => {
+                Ok((key, value, value_end))
+            }
+            _ => corrupt(at, "restart key shorter than an internal key"),
+        }
+    }
+
     /// Moves to the first entry.
     pub(crate) fn seek_to_first(&mut self) -> BlockResult<()> {
         if self.block.borrow().num_restarts() == 0 {

@@ -153,6 +153,11 @@ impl Block {
         &self.data
     }
 
+    /// The payload, giving up this handle on it (to reclaim the buffer when it is the last).
+    pub(crate) fn into_data(self) -> Bytes {
+        self.data
+    }
+
     /// Payload bytes (what the block cache weighs).
     pub(crate) fn len(&self) -> usize {
         self.data.len()
