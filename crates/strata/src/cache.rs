@@ -2,8 +2,8 @@
 //!
 //! - [`BlockCache`]: verified, decompressed data blocks keyed by (file number, block offset),
 //!   weighted by their bytes, sharded (`quick_cache::sync::Cache`, CLOCK-Pro eviction).
-//!   Concurrent misses on one block may each read it (no single-flight wait). Compaction
-//!   reads bypass inserts (see `Table::iter_no_cache`). An evicted block is kept as the evicting thread's spare
+//!   Concurrent misses on one block wait for a single read. Compaction reads bypass inserts
+//!   (see `Table::iter_no_cache`). An evicted block is kept as the evicting thread's spare
 //!   read buffer (`sstable/spare.rs`).
 //! - [`TableCache`]: up to `max_open_files` open [`Table`]s (file handle, index, filter,
 //!   properties), keyed by file number; concurrent misses on one table open it once.
@@ -14,8 +14,8 @@
 //!
 //! Counters (for `Db::stats`): relaxed atomics, one `fetch_add` per event outside the caches'
 //! shard locks: block cache hits, misses and bytes inserted; table cache hits and misses
-//! (= table opens). A table-cache caller that waited for another thread's open of the same
-//! table counts a hit; block-cache misses that raced on one block each count a miss. Lookups that do not fill the cache (compaction reads) are not counted.
+//! (= table opens). A caller that waited for another thread's load of the same entry counts a
+//! hit. Lookups that do not fill the cache (compaction reads) are not counted.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -107,35 +107,39 @@ impl BlockCache {
         self.cache.get(&(file, offset))
     }
 
-    /// The cached block, or the result of `load` (inserted on success).
-    ///
-    /// A plain lookup, then `load` and an insert on a miss: concurrent misses on one block each
-    /// read it (the later insert replaces the earlier block with the same bytes). The
-    /// single-flight placeholder this replaces took the shard's write lock twice and allocated
-    /// on every miss, ~7% of a get that misses (docs/BENCHMARKS.md, session 13).
+    /// The cached block, or the result of `load` (inserted on success). Concurrent callers
+    /// for the same block wait for one `load`.
     pub(crate) fn get_or_insert_with(
         &self,
         file: u64,
         offset: u64,
         load: impl FnOnce() -> Result<Block>,
     ) -> Result<Block> {
-        if let Some(block) = self.cache.get(&(file, offset)) {
-            self.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(block);
+        match self.cache.get_value_or_guard(&(file, offset), None) {
+            GuardResult::Value(block) => {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                Ok(block)
+            }
+            GuardResult::Guard(guard) => {
+                self.misses.fetch_add(1, Ordering::Relaxed);
+                let block = load()?;
+                if let Ok([first, _]) = guard.insert_with_lifecycle(block.clone()) {
+                    self.bytes_inserted
+                        .fetch_add(block.len() as u64, Ordering::Relaxed);
+                    // The first evicted block may serve this thread's next read as its buffer
+                    // (see `sstable::spare`); the rest drop here, outside the shard lock.
+                    if let Some(evicted) = first {
+                        spare::give(evicted.into_data());
+                    }
+                }
+                Ok(block)
+            }
+            // Only returned with a timeout, which is never given; load without caching.
+            GuardResult::Timeout => {
+                self.misses.fetch_add(1, Ordering::Relaxed);
+                load()
+            }
         }
-        self.misses.fetch_add(1, Ordering::Relaxed);
-        let block = load()?;
-        self.bytes_inserted
-            .fetch_add(block.len() as u64, Ordering::Relaxed);
-        let [first, _] = self
-            .cache
-            .insert_with_lifecycle((file, offset), block.clone());
-        // The first evicted block may serve this thread's next read as its buffer (see
-        // `sstable::spare`); the rest drop here, outside the shard lock.
-        if let Some(evicted) = first {
-            spare::give(evicted.into_data());
-        }
-        Ok(block)
     }
 
     /// Bytes currently charged.
@@ -166,7 +170,7 @@ impl BlockCache {
         self.misses.load(Ordering::Relaxed)
     }
 
-    /// Lookups served from the cache.
+    /// Lookups served from the cache (or by another reader's concurrent load).
     pub fn hits(&self) -> u64 {
         self.hits.load(Ordering::Relaxed)
     }

@@ -1,4 +1,4 @@
-//! Block cache hits, cache bypass, concurrent misses on one block, table cache eviction.
+//! Block cache hits, cache bypass, single reads under concurrent misses, table cache eviction.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -104,31 +104,17 @@ fn block_cache_serves_repeat_reads_and_compaction_reads_bypass_it() {
     assert_eq!(cache.len(), blocks);
 }
 
-/// Concurrent misses on one block may each read it (no single-flight wait), but every reader
-/// gets the stored value and the block is cached once; later lookups do not read it again.
 #[test]
-fn concurrent_misses_on_one_block_all_answer_and_cache_it_once() {
+fn concurrent_misses_on_one_block_read_it_once() {
     let cache = Arc::new(BlockCache::new(1 << 20));
-    let (table, file, entries) = counting_table(Some(Arc::clone(&cache)));
+    let (table, file, entries) = counting_table(Some(cache));
     let key = entries[150].0.clone();
-    // The model: the newest version is the first entry of the key (entries are sorted).
-    let newest = entries.iter().find(|e| e.0 == key).unwrap();
-    let want = Some((newest.2, newest.3.clone()));
     std::thread::scope(|s| {
         for _ in 0..8 {
-            s.spawn(|| {
-                let got = table.get(&key, u64::MAX).unwrap();
-                assert_eq!(got.map(|(kind, v)| (kind, v.to_vec())), want);
-            });
+            s.spawn(|| table.get(&key, u64::MAX).unwrap());
         }
     });
-    let reads = file.reads.load(Ordering::SeqCst);
-    assert!((1..=8).contains(&reads), "{reads} reads");
-    assert_eq!(cache.len(), 1);
-    assert_eq!(cache.misses() + cache.hits(), 8);
-    assert_eq!(cache.misses(), reads);
-    table.get(&key, u64::MAX).unwrap();
-    assert_eq!(file.reads.load(Ordering::SeqCst), reads);
+    assert_eq!(file.reads.load(Ordering::SeqCst), 1);
 }
 
 #[test]
