@@ -219,3 +219,63 @@ fn exercise(block: Block, model: &[(Vec<u8>, Vec<u8>)]) {
         }
     }
 }
+
+/// Random walks of `next`, `prev`, seeks and block switches against the model's position:
+/// the entries a backward re-scan records must never outlive their block or their position.
+#[test]
+fn random_walks_mixing_directions_match_the_model() {
+    let mut rng = StdRng::seed_from_u64(3);
+    for round in 0..40 {
+        let models: Vec<_> = (0..2)
+            .map(|_| random_internal_entries(&mut rng, 1 + round * 4))
+            .collect();
+        for interval in [1, 3, 16] {
+            let blocks: Vec<_> = models
+                .iter()
+                .map(|m| build(m, interval, KeyOrder::Internal))
+                .collect();
+            let mut which = 0;
+            let mut it = BlockIter::new(blocks[0].clone(), KeyOrder::Internal);
+            // The model's position: None = not on an entry.
+            let mut pos: Option<usize> = None;
+            for _ in 0..300 {
+                let model = &models[which];
+                match rng.random_range(0..10) {
+                    0 => {
+                        which = rng.random_range(0..2);
+                        it.reset(blocks[which].clone());
+                        pos = None;
+                    }
+                    1 => {
+                        it.seek_to_last().unwrap();
+                        pos = model.len().checked_sub(1);
+                    }
+                    2 => {
+                        let i = rng.random_range(0..model.len());
+                        it.seek(&model[i].0).unwrap();
+                        pos = Some(i);
+                    }
+                    3..=5 if pos.is_some() => {
+                        it.next().unwrap();
+                        pos = pos.map(|p| p + 1).filter(|&p| p < model.len());
+                    }
+                    _ if pos.is_some() => {
+                        it.prev().unwrap();
+                        pos = pos.and_then(|p| p.checked_sub(1));
+                    }
+                    _ => {
+                        it.seek_to_first().unwrap();
+                        pos = Some(0);
+                    }
+                }
+                match pos {
+                    Some(p) => {
+                        assert!(it.valid());
+                        assert_eq!((it.key(), it.value()), (&model[p].0[..], &model[p].1[..]));
+                    }
+                    None => assert!(!it.valid()),
+                }
+            }
+        }
+    }
+}
