@@ -2,29 +2,32 @@
 //!
 //! Written for the memtable rather than taken from a crate because it is the write path's
 //! core and the arena is the point: one node per record holds the record's key inline and the
-//! address of its value, so a record costs its bytes plus ~4-5 words, in memory that is
+//! address of its value, so a record costs its bytes plus ~3-4 words, in memory that is
 //! returned whole when the memtable is dropped (see `arena.rs`). The design follows LevelDB's
 //! and RocksDB's single-writer skiplists (branching factor 4, height at most 12).
 //!
 //! Two arenas: `nodes` holds the nodes, `values` the values. A search touches only nodes, so
 //! keeping values out of them keeps the nodes it walks dense: with 16-byte keys a node of
-//! height 1 is 6 words (48 bytes) whatever the value's size, instead of ~150 bytes with a
+//! height 1 is 5 words (40 bytes) whatever the value's size, instead of ~150 bytes with a
 //! 100-byte value inline. Nodes written one after another share cache lines and pages, so a
 //! random search misses less in cache and TLB (see docs/BENCHMARKS.md, session 13).
 //!
 //! Node layout, in 64-bit words from the node's address in `nodes`:
 //!
 //! ```text
-//! 0            meta: value_len (bits 0..32) | key_len (bits 32..48) | height (bits 48..56)
+//! 0            meta: value address (bits 0..40) | key_len (bits 40..56) | height (bits 56..64)
 //! 1            trailer: (seq << 8) | kind, as in an encoded internal key
 //! 2 .. 2+k     the user key (k words), 8 bytes per word, big-endian, zero-padded
 //! then         next links, one per level (0 = null)
-//! then         the value's address in `values` (null for an empty value)
 //! ```
 //!
-//! A value is `words_for(value_len)` words in `values`, 8 bytes per word, little-endian,
-//! zero-padded. Its address comes after the links, not before them, so that the words a
-//! search reads (meta, trailer, key, links) are contiguous.
+//! The value address is the value's arena address in `values` packed into 40 bits (chunk
+//! index << 30 | word offset; chunks are at most 2^30 words and there are at most 1024), 0 for
+//! an empty value. A non-empty value is `words_for(4 + value_len)` words in `values`: the byte
+//! stream `value_len as u32 LE ++ value`, 8 bytes per word, little-endian, zero-padded. Keeping
+//! the length with the value rather than in the node lets the meta word hold the address, so
+//! a record costs what it cost with the value inline (a 100-byte value and its length fill 13
+//! words, as the value alone did) while the nodes a search walks stay dense.
 //!
 //! The key sits at a fixed offset so that a comparison loads it in parallel with the meta word
 //! (its address does not depend on the height read from meta); the links' offset depends on
@@ -57,7 +60,7 @@
 //! Invariants: internal keys are unique (the caller never reuses a seq); every level's list is
 //! strictly ascending; a node's links at level `l` exist iff `l < height`; `max_height` only
 //! grows; a node's value address is null iff its value is empty, and otherwise names
-//! `words_for(value_len)` words of `values` written before the node was published.
+//! `words_for(4 + value_len)` words of `values` written before the node was published.
 
 use std::cmp::Ordering;
 
@@ -137,17 +140,27 @@ impl<'a> Node<'a> {
     }
     #[inline]
     fn height(&self) -> usize {
-        ((self.meta() >> 48) & 0xFF) as usize
+        (self.meta() >> 56) as usize
     }
     /// Length of the user key in bytes.
     #[inline]
     pub(super) fn key_len(&self) -> usize {
-        ((self.meta() >> 32) & 0xFFFF) as usize
+        ((self.meta() >> 40) & 0xFFFF) as usize
+    }
+    /// The value's words (its length first), empty for an empty value.
+    #[inline]
+    fn value_words(&self) -> &'a [AtomicU64] {
+        match unpack_value_addr(self.meta()) {
+            NULL => &[],
+            addr => self.values.words(addr),
+        }
     }
     /// Length of the value in bytes.
     #[inline]
     pub(super) fn value_len(&self) -> usize {
-        (self.meta() & 0xFFFF_FFFF) as usize
+        self.value_words()
+            .first()
+            .map_or(0, |w| (w.load(Mem::Relaxed) & 0xFFFF_FFFF) as usize)
     }
     /// The trailer `(seq << 8) | kind`.
     #[inline]
@@ -177,7 +190,7 @@ impl<'a> Node<'a> {
     #[inline]
     fn compare_user_key(&self, key: &[u8]) -> Ordering {
         let meta = self.meta();
-        let len = ((meta >> 32) & 0xFFFF) as usize;
+        let len = ((meta >> 40) & 0xFFFF) as usize;
         let ours = self
             .words
             .get(HEADER_WORDS..HEADER_WORDS + words_for(len))
@@ -210,7 +223,7 @@ impl<'a> Node<'a> {
     fn compare_target(&self, t: &Target<'_>) -> Ordering {
         let by_key = match t.words() {
             Some(theirs) => {
-                let len = ((self.meta() >> 32) & 0xFFFF) as usize;
+                let len = ((self.meta() >> 40) & 0xFFFF) as usize;
                 let ours = self
                     .words
                     .get(HEADER_WORDS..HEADER_WORDS + words_for(len))
@@ -251,17 +264,22 @@ impl<'a> Node<'a> {
 
     /// Appends the value to `out`.
     pub(super) fn copy_value(&self, out: &mut Vec<u8>) {
-        let len = self.value_len();
-        if len == 0 {
+        let words = self.value_words();
+        let Some(first) = words.first().map(|w| w.load(Mem::Relaxed)) else {
             return;
-        }
-        let addr = self.word(self.links_start() + self.height());
-        debug_assert!(addr != NULL, "a non-empty value has an address");
-        let words = self.values.words(addr);
-        debug_assert!(words.len() >= words_for(len), "value runs past its chunk");
-        copy_words(out, len, |i| {
+        };
+        let len = (first & 0xFFFF_FFFF) as usize;
+        debug_assert!(
+            words.len() >= words_for(4 + len),
+            "value runs past its chunk"
+        );
+        out.reserve(len);
+        // The first word holds the length and the value's first 4 bytes.
+        let head = len.min(4);
+        out.extend_from_slice(first.to_le_bytes().get(4..4 + head).unwrap_or(&[]));
+        copy_words(out, len - head, |i| {
             words
-                .get(i)
+                .get(i + 1)
                 .map_or(0, |w| w.load(Mem::Relaxed))
                 .to_le_bytes()
         });
@@ -356,6 +374,28 @@ fn le_word(chunk: &[u8]) -> u64 {
     u64::from_le_bytes(padded(chunk))
 }
 
+/// Bits of a packed value address's word offset.
+const VALUE_OFFSET_BITS: u32 = 30;
+
+/// An arena address (`chunk << 32 | offset`) packed into the meta word's low 40 bits.
+#[inline]
+fn pack_value_addr(addr: u64) -> u64 {
+    let (chunk, offset) = (addr >> 32, addr & 0xFFFF_FFFF);
+    debug_assert!(offset < 1 << VALUE_OFFSET_BITS, "chunk offsets fit 30 bits");
+    debug_assert!(
+        chunk < 1 << (40 - VALUE_OFFSET_BITS),
+        "chunk indexes fit 10 bits"
+    );
+    chunk << VALUE_OFFSET_BITS | offset
+}
+
+/// The arena address in a meta word's low 40 bits (0 = no value).
+#[inline]
+fn unpack_value_addr(meta: u64) -> u64 {
+    let packed = meta & ((1 << 40) - 1);
+    (packed >> VALUE_OFFSET_BITS) << 32 | (packed & ((1 << VALUE_OFFSET_BITS) - 1))
+}
+
 impl SkipList {
     /// An empty list sized for about `size_hint` bytes, and its writer.
     pub(super) fn new(size_hint: usize, seed: u64) -> Result<(SkipList, Writer)> {
@@ -365,7 +405,7 @@ impl SkipList {
         let (values, value_cursor) = Arena::new(size_hint)?;
         let head = nodes.alloc(&mut cursor, HEADER_WORDS + MAX_HEIGHT)?;
         if let Some(meta) = nodes.words(head).first() {
-            meta.store((MAX_HEIGHT as u64) << 48, Mem::Relaxed);
+            meta.store((MAX_HEIGHT as u64) << 56, Mem::Relaxed);
         }
         let list = SkipList {
             nodes,
@@ -544,21 +584,30 @@ impl SkipList {
         }
         // The value first, in its own arena: its words are stored (Relaxed) before the node
         // that names it is published (Release), like the node's own words.
-        let value_words = words_for(value.len());
+        let value_words = if value.is_empty() {
+            0
+        } else {
+            words_for(4 + value.len())
+        };
         let value_addr = if value_words == 0 {
             NULL
         } else {
             let addr = self.values.alloc(&mut w.value_cursor, value_words)?;
             let words = self.values.words(addr);
             debug_assert!(words.len() >= value_words, "value does not fit its chunk");
-            for (word, chunk) in words.iter().zip(value.chunks(WORD)) {
+            // The length (u32 LE) and the first 4 bytes, then the rest 8 bytes per word.
+            let (head, rest) = value.split_at(value.len().min(4));
+            if let Some(first) = words.first() {
+                first.store(value.len() as u64 | le_word(head) << 32, Mem::Relaxed);
+            }
+            for (word, chunk) in words.iter().skip(1).zip(rest.chunks(WORD)) {
                 word.store(le_word(chunk), Mem::Relaxed);
             }
-            addr
+            pack_value_addr(addr)
         };
         let height = w.random_height();
         let key_words = words_for(user_key.len());
-        let n = HEADER_WORDS + key_words + height + 1;
+        let n = HEADER_WORDS + key_words + height;
         let addr = self.nodes.alloc(&mut w.cursor, n)?;
         let words = self.nodes.words(addr);
         debug_assert!(words.len() >= n, "node does not fit its chunk");
@@ -569,14 +618,13 @@ impl SkipList {
         };
         store(
             0,
-            value.len() as u64 | (user_key.len() as u64) << 32 | (height as u64) << 48,
+            value_addr | (user_key.len() as u64) << 40 | (height as u64) << 56,
         );
         store(1, trailer);
         for (i, chunk) in user_key.chunks(WORD).enumerate() {
             store(HEADER_WORDS + i, be_word(chunk));
         }
         let links_start = HEADER_WORDS + key_words;
-        store(links_start + height, value_addr);
         // Raising the height first is safe: a reader that sees it finds null or this node
         // at the new levels of the head.
         if height > self.max_height.load(Mem::Relaxed) {
