@@ -262,32 +262,45 @@ mod tests {
             .unwrap_or(0)
     }
 
+    /// The bytes keys are drawn from: two letters in even rounds (so summaries tie), 26 in odd.
+    fn alphabet(round: usize) -> std::ops::RangeInclusive<u8> {
+        if round.is_multiple_of(2) {
+            b'a'..=b'b'
+        } else {
+            b'a'..=b'z'
+        }
+    }
+
+    /// Sorted distinct user keys sharing a random prefix (a two-letter alphabet in even
+    /// rounds, so summaries tie), and their internal keys at random seqs: one per restart.
+    fn random_index_keys(rng: &mut StdRng, round: usize) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+        let alphabet = alphabet(round);
+        let shared: Vec<u8> = (0..rng.random_range(0..12))
+            .map(|_| rng.random_range(alphabet.clone()))
+            .collect();
+        let mut user_keys: Vec<Vec<u8>> = (0..rng.random_range(1..120))
+            .map(|_| {
+                let mut k = shared.clone();
+                let len = rng.random_range(0..14);
+                k.extend((0..len).map(|_| rng.random_range(alphabet.clone())));
+                k
+            })
+            .collect();
+        user_keys.sort();
+        user_keys.dedup();
+        let keys = user_keys
+            .iter()
+            .map(|k| make_internal_key(k, rng.random_range(0..100), 1))
+            .collect();
+        (user_keys, keys)
+    }
+
     #[test]
     fn bounds_always_contain_the_answer() {
         let mut rng = StdRng::seed_from_u64(11);
         for round in 0..300 {
-            let alphabet = if round % 2 == 0 {
-                b'a'..=b'b'
-            } else {
-                b'a'..=b'z'
-            };
-            let shared: Vec<u8> = (0..rng.random_range(0..12))
-                .map(|_| rng.random_range(alphabet.clone()))
-                .collect();
-            let mut user_keys: Vec<Vec<u8>> = (0..rng.random_range(1..120))
-                .map(|_| {
-                    let mut k = shared.clone();
-                    let len = rng.random_range(0..14);
-                    k.extend((0..len).map(|_| rng.random_range(alphabet.clone())));
-                    k
-                })
-                .collect();
-            user_keys.sort();
-            user_keys.dedup();
-            let keys: Vec<Vec<u8>> = user_keys
-                .iter()
-                .map(|k| make_internal_key(k, rng.random_range(0..100), 1))
-                .collect();
+            let (user_keys, keys) = random_index_keys(&mut rng, round);
+            let alphabet = alphabet(round);
             let mut b = BlockBuilder::new(1, KeyOrder::Internal);
             for k in &keys {
                 b.add(k, b"v");
@@ -354,28 +367,8 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(12);
         let mut answered = 0;
         for round in 0..300 {
-            let alphabet = if round % 2 == 0 {
-                b'a'..=b'b'
-            } else {
-                b'a'..=b'z'
-            };
-            let shared: Vec<u8> = (0..rng.random_range(0..12))
-                .map(|_| rng.random_range(alphabet.clone()))
-                .collect();
-            let mut user_keys: Vec<Vec<u8>> = (0..rng.random_range(1..120))
-                .map(|_| {
-                    let mut k = shared.clone();
-                    let len = rng.random_range(0..14);
-                    k.extend((0..len).map(|_| rng.random_range(alphabet.clone())));
-                    k
-                })
-                .collect();
-            user_keys.sort();
-            user_keys.dedup();
-            let keys: Vec<Vec<u8>> = user_keys
-                .iter()
-                .map(|k| make_internal_key(k, rng.random_range(0..100), 1))
-                .collect();
+            let (user_keys, keys) = random_index_keys(&mut rng, round);
+            let alphabet = alphabet(round);
             // Handles that tile the data region, as a builder writes them.
             let mut handles = Vec::new();
             let mut at = 0u64;
