@@ -114,13 +114,10 @@ impl MemTable {
         }
         let kind = ValueKind::from_u8((node.trailer() & 0xFF) as u8);
         debug_assert!(kind.is_some(), "memtable holds only real kinds");
-        let value = if node.value_len() == 0 {
-            Bytes::new()
-        } else {
-            let mut v = Vec::with_capacity(node.value_len());
-            node.copy_value(&mut v);
-            Bytes::from(v)
-        };
+        // `copy_value` reserves the value's length once (nothing for an empty value).
+        let mut v = Vec::new();
+        node.copy_value(&mut v);
+        let value = Bytes::from(v);
         Some((kind?, value))
     }
 

@@ -155,13 +155,6 @@ impl<'a> Node<'a> {
             addr => self.values.words(addr),
         }
     }
-    /// Length of the value in bytes.
-    #[inline]
-    pub(super) fn value_len(&self) -> usize {
-        self.value_words()
-            .first()
-            .map_or(0, |w| (w.load(Mem::Relaxed) & 0xFFFF_FFFF) as usize)
-    }
     /// The trailer `(seq << 8) | kind`.
     #[inline]
     pub(super) fn trailer(&self) -> u64 {

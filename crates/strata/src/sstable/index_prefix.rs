@@ -295,12 +295,29 @@ mod tests {
         (user_keys, keys)
     }
 
+    /// A user key to look up: a prefix of a present key, perhaps with one more byte, or a
+    /// random key over the same alphabet.
+    fn random_probe(rng: &mut StdRng, user_keys: &[Vec<u8>], round: usize) -> Vec<u8> {
+        let alphabet = alphabet(round);
+        if rng.random_bool(0.5) {
+            let base = &user_keys[rng.random_range(0..user_keys.len())];
+            let mut k = base[..rng.random_range(0..=base.len())].to_vec();
+            if rng.random_bool(0.5) {
+                k.push(rng.random_range(alphabet));
+            }
+            k
+        } else {
+            (0..rng.random_range(0..20))
+                .map(|_| rng.random_range(alphabet.clone()))
+                .collect()
+        }
+    }
+
     #[test]
     fn bounds_always_contain_the_answer() {
         let mut rng = StdRng::seed_from_u64(11);
         for round in 0..300 {
             let (user_keys, keys) = random_index_keys(&mut rng, round);
-            let alphabet = alphabet(round);
             let mut b = BlockBuilder::new(1, KeyOrder::Internal);
             for k in &keys {
                 b.add(k, b"v");
@@ -325,18 +342,7 @@ mod tests {
                 );
             }
             for _ in 0..50 {
-                let probe: Vec<u8> = if rng.random_bool(0.5) {
-                    let base = &user_keys[rng.random_range(0..user_keys.len())];
-                    let mut k = base[..rng.random_range(0..=base.len())].to_vec();
-                    if rng.random_bool(0.5) {
-                        k.push(rng.random_range(alphabet.clone()));
-                    }
-                    k
-                } else {
-                    (0..rng.random_range(0..20))
-                        .map(|_| rng.random_range(alphabet.clone()))
-                        .collect()
-                };
+                let probe = random_probe(&mut rng, &user_keys, round);
                 let seq = rng.random_range(0..100);
                 let want = model_last_below(&keys, &probe, seq);
                 let (left, right) = p.bounds(&probe);
@@ -368,7 +374,6 @@ mod tests {
         let mut answered = 0;
         for round in 0..300 {
             let (user_keys, keys) = random_index_keys(&mut rng, round);
-            let alphabet = alphabet(round);
             // Handles that tile the data region, as a builder writes them.
             let mut handles = Vec::new();
             let mut at = 0u64;
@@ -387,18 +392,7 @@ mod tests {
             let p = RestartPrefixes::build(&block).unwrap();
             assert!(p.block_starts.is_some());
             for _ in 0..50 {
-                let probe: Vec<u8> = if rng.random_bool(0.5) {
-                    let base = &user_keys[rng.random_range(0..user_keys.len())];
-                    let mut k = base[..rng.random_range(0..=base.len())].to_vec();
-                    if rng.random_bool(0.5) {
-                        k.push(rng.random_range(alphabet.clone()));
-                    }
-                    k
-                } else {
-                    (0..rng.random_range(0..20))
-                        .map(|_| rng.random_range(alphabet.clone()))
-                        .collect()
-                };
+                let probe = random_probe(&mut rng, &user_keys, round);
                 let seq = rng.random_range(0..100);
                 let t = make_internal_key(&probe, seq, KIND_SEEK);
                 let want = match keys
