@@ -29,6 +29,8 @@ pub struct ChildArgs<'a> {
     pub threads: u32,
     /// Keys per writer.
     pub keys: u32,
+    /// Writes without `sync_writes`.
+    pub no_sync: bool,
 }
 
 /// Prints one protocol line and flushes it; a closed pipe ends the process (the parent is gone).
@@ -41,7 +43,7 @@ fn say(line: &str) {
 
 /// Runs the child until it is killed (it never returns normally).
 pub fn run(args: &ChildArgs<'_>) -> ! {
-    let db = match Db::open(args.dir, workload::options()) {
+    let db = match Db::open(args.dir, workload::options(!args.no_sync)) {
         Ok(db) => db,
         Err(e) => {
             eprintln!("child: open failed: {e}");

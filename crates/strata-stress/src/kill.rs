@@ -38,6 +38,8 @@ pub struct KillArgs {
     pub max_delay_ms: u64,
     /// Print one line per cycle.
     pub verbose: bool,
+    /// Writes without `sync_writes` (acknowledged once handed to the OS).
+    pub no_sync: bool,
 }
 
 /// What the child's stdout said.
@@ -152,6 +154,7 @@ pub fn run(args: &KillArgs) -> Result<bool> {
             .args(["--cycle", &cycle.to_string()])
             .args(["--threads", &args.threads.to_string()])
             .args(["--keys", &args.keys.to_string()])
+            .args(args.no_sync.then_some("--no-sync"))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -245,14 +248,14 @@ pub fn run(args: &KillArgs) -> Result<bool> {
 }
 
 fn reopen_and_check(dir: &Path, model: &mut Model, cx: &Cycle<'_>) -> Result<(Tally, Vec<String>)> {
-    let db = Db::open(dir, workload::options())?;
+    let db = Db::open(dir, workload::options(true))?;
     let checked = model.check(&db, cx);
     db.close()?;
     checked
 }
 
 fn summary(args: &KillArgs, cycles: u64, t: &Tally, in_open: u64, dir: &Path, started: Instant) {
-    let shape = Db::open(dir, workload::options())
+    let shape = Db::open(dir, workload::options(true))
         .map(|db| {
             let levels: Vec<String> = db
                 .stats()

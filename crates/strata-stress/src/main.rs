@@ -54,6 +54,10 @@ enum Cmd {
         /// Print a line per cycle.
         #[arg(long, short)]
         verbose: bool,
+        /// Write without `sync_writes`: a write is acknowledged once the OS holds it (the WAL
+        /// through its mapping, or `write(2)`), which a process kill must not lose either.
+        #[arg(long)]
+        no_sync: bool,
     },
     /// The child process of `kill` (internal).
     #[command(hide = true)]
@@ -68,6 +72,8 @@ enum Cmd {
         threads: u32,
         #[arg(long)]
         keys: u32,
+        #[arg(long)]
+        no_sync: bool,
     },
 }
 
@@ -81,6 +87,7 @@ fn main() -> ExitCode {
             keys,
             max_delay_ms,
             verbose,
+            no_sync,
         } => {
             if threads == 0 || keys == 0 || threads > 99 || keys > 99_999 {
                 eprintln!("strata-stress: --threads must be 1..=99 and --keys 1..=99999");
@@ -94,6 +101,7 @@ fn main() -> ExitCode {
                 keys,
                 max_delay_ms,
                 verbose,
+                no_sync,
             };
             match kill::run(&args) {
                 Ok(true) => ExitCode::SUCCESS,
@@ -110,12 +118,14 @@ fn main() -> ExitCode {
             cycle,
             threads,
             keys,
+            no_sync,
         } => child::run(&child::ChildArgs {
             dir: &dir,
             seed,
             cycle,
             threads,
             keys,
+            no_sync,
         }),
     }
 }

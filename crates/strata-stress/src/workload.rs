@@ -15,12 +15,13 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use strata::{CompactionOptions, Db, LeveledOptions, Options, WriteBatch};
 
-/// The options of every open in the kill test (child and parent): synchronous writes and
-/// small memtables, tables and MANIFEST so flushes, compactions and MANIFEST rotations happen
-/// within a few hundred milliseconds.
-pub fn options() -> Options {
+/// The options of every open in the kill test (child and parent): synchronous writes (unless
+/// `sync` is false: a write is then acknowledged once the OS holds it, which a process kill
+/// must not lose either) and small memtables, tables and MANIFEST so flushes, compactions and
+/// MANIFEST rotations happen within a few hundred milliseconds.
+pub fn options(sync: bool) -> Options {
     Options {
-        sync_writes: true,
+        sync_writes: sync,
         memtable_size: 32 << 10,
         target_sst_size: 32 << 10,
         block_size: 1024,

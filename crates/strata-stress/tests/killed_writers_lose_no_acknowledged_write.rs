@@ -1,11 +1,23 @@
-//! Smoke run of `strata-stress kill`: five real SIGKILLs of a child writing with
-//! `sync_writes`, each followed by a reopen that must hold every acknowledged write, no torn
-//! batch and nothing never written. The long run (200 cycles) is in docs/TESTING.md.
+//! Smoke runs of `strata-stress kill`: five real SIGKILLs of a child writing with
+//! `sync_writes`, and five of one writing without (`--no-sync`: acknowledged once the OS holds
+//! the WAL's bytes, through its mapping), each followed by a reopen that must hold every
+//! acknowledged write, no torn batch and nothing never written. The long runs (200 cycles)
+//! are in docs/TESTING.md.
 
 use std::process::Command;
 
 #[test]
 fn killed_writers_lose_no_acknowledged_write() -> Result<(), Box<dyn std::error::Error>> {
+    smoke(&[])
+}
+
+#[test]
+fn killed_writers_without_sync_lose_no_acknowledged_write() -> Result<(), Box<dyn std::error::Error>>
+{
+    smoke(&["--no-sync"])
+}
+
+fn smoke(extra: &[&str]) -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let out = Command::new(env!("CARGO_BIN_EXE_strata-stress"))
         .args([
@@ -16,8 +28,9 @@ fn killed_writers_lose_no_acknowledged_write() -> Result<(), Box<dyn std::error:
             "2",
             "--max-delay-ms",
             "300",
-            "--dir",
         ])
+        .args(extra)
+        .arg("--dir")
         .arg(dir.path().join("db"))
         .output()?;
     let stdout = String::from_utf8_lossy(&out.stdout);

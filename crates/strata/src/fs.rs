@@ -18,6 +18,8 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 
+#[cfg(target_os = "linux")]
+mod mapped;
 pub mod sim;
 pub use sim::SimFs;
 
@@ -52,6 +54,15 @@ pub trait FileSystem: Send + Sync + 'static {
     fn create_dir_all(&self, path: &Path) -> Result<()>;
     /// Creates (or truncates) a file for writing.
     fn create(&self, path: &Path) -> Result<Box<dyn WritableFile>>;
+    /// Creates (or truncates) a file for a log that takes many small appends (the WAL). The
+    /// same contract as [`FileSystem::create`], except that until the writer is dropped the
+    /// file may be longer than what was appended, by zeros (preallocated space), and stays so
+    /// after a crash; log readers read zeros as unwritten space. [`RealFs`] on Linux writes
+    /// it through a shared mapping (no system call per append or flush); the default is
+    /// [`FileSystem::create`].
+    fn create_log(&self, path: &Path) -> Result<Box<dyn WritableFile>> {
+        self.create(path)
+    }
     /// Opens a file for positioned reads.
     fn open_read(&self, path: &Path) -> Result<Arc<dyn RandomAccessFile>>;
     /// Reads a whole (small) file.
@@ -177,6 +188,15 @@ impl FileSystem for RealFs {
             buf: Vec::with_capacity(WRITE_BUFFER),
             size: 0,
         }))
+    }
+
+    #[cfg(target_os = "linux")]
+    fn create_log(&self, path: &Path) -> Result<Box<dyn WritableFile>> {
+        match mapped::MappedLog::create(path)? {
+            Some(log) => Ok(Box::new(log)),
+            // No preallocation on this filesystem: plain appends.
+            None => self.create(path),
+        }
     }
 
     fn open_read(&self, path: &Path) -> Result<Arc<dyn RandomAccessFile>> {

@@ -156,6 +156,12 @@ pub struct Options {
     pub compression: Compression,
     /// Write-ahead log on (default). Off: writes live only in memtables until flushed.
     pub enable_wal: bool,
+    /// Write the WAL through a shared memory mapping of preallocated file space (Linux; the
+    /// default), which hands each commit group's bytes to the operating system with a memory
+    /// copy instead of a `write(2)` call: the same durability (the bytes survive a process
+    /// crash at once, a power loss once synced), ~1 µs less per group. The WAL file then holds
+    /// zeros past its end until it is closed. Off: one `write(2)` per commit group.
+    pub wal_mmap: bool,
     /// Writers wait for flushes when this many memtables are frozen.
     pub max_frozen_memtables: usize,
     /// Each write is delayed ~1 ms while L0 holds at least this many files (`None`: never).
@@ -198,6 +204,7 @@ impl Default for Options {
             isolation: Isolation::Snapshot,
             compression: Compression::Lz4,
             enable_wal: true,
+            wal_mmap: true,
             max_frozen_memtables: 4,
             l0_slowdown_trigger: Some(20),
             l0_stop_trigger: Some(36),

@@ -152,7 +152,11 @@ pub(crate) fn open(dir: &Path, opts: Options, fs: Arc<dyn FileSystem>) -> Result
     // The new WAL exists, and its directory entry is durable, before it takes writes.
     let wal = if opts.enable_wal {
         let path = filename::wal_path(dir, wal_number);
-        let file = fs.create(&path)?;
+        let file = if opts.wal_mmap {
+            fs.create_log(&path)?
+        } else {
+            fs.create(&path)?
+        };
         fs.sync_dir(dir)?;
         Some(LogWriter::new(file, path))
     } else {
@@ -221,7 +225,12 @@ pub(crate) fn replay_wal(
         max_seq = max_seq.max(last);
     }
     if reader.tail_torn() {
-        tracing::warn!(wal = %path.display(), valid = reader.valid_len(), "WAL ends in a torn record; dropped it");
+        if reader.tail_is_zeros()? {
+            // A mapped WAL's preallocated space, left by a crash (or a write never begun).
+            tracing::debug!(wal = %path.display(), valid = reader.valid_len(), "WAL ends in unwritten (zero) space");
+        } else {
+            tracing::warn!(wal = %path.display(), valid = reader.valid_len(), "WAL ends in a torn record; dropped it");
+        }
     }
     Ok(max_seq)
 }

@@ -430,7 +430,11 @@ impl DbInner {
             // Durable order: the new WAL exists and the directory entry is durable before it
             // takes writes; the old WAL is synced so `sync()` need only cover the live one.
             let path = filename::wal_path(&self.dir, number);
-            let file = self.fs.create(&path)?;
+            let file = if self.opts.wal_mmap {
+                self.fs.create_log(&path)?
+            } else {
+                self.fs.create(&path)?
+            };
             self.fs.sync_dir(&self.dir)?;
             if let Some(old) = wal.writer.as_mut() {
                 old.sync()?;

@@ -175,6 +175,16 @@ impl LogReader {
         self.torn
     }
 
+    /// Whether every byte after [`LogReader::valid_len`] is zero: unwritten space (a log written
+    /// through a mapping of preallocated space, `FileSystem::create_log`, ends so after a
+    /// crash), as opposed to a write cut short. Reads the tail of the file.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn tail_is_zeros(&self) -> Result<bool> {
+        Ok(self.first_nonzero_after(self.valid_len)?.is_none())
+    }
+
     /// The log's path.
     pub fn path(&self) -> &Path {
         &self.path
