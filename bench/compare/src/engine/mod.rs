@@ -104,8 +104,9 @@ impl EngineKind {
     pub fn durability(self) -> &'static str {
         match self {
             EngineKind::Strata => {
-                "WAL record written to the OS (write(2)) per commit group before `put` returns: \
-                 survives a process crash, not a power loss"
+                "WAL record copied into the WAL file's page cache through a shared mapping of \
+                 preallocated space (Options::wal_mmap, no system call) per commit group before \
+                 `put` returns: survives a process crash, not a power loss"
             }
             EngineKind::Rocksdb => {
                 "WAL record written to the OS (write(2)) before `put` returns \

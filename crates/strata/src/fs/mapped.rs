@@ -8,8 +8,8 @@
 //! death of the process exactly as bytes handed over by `write(2)` do, so [`WritableFile::flush`]
 //! has nothing left to do, and the durability contract of [`crate::fs`] is unchanged.
 //!
-//! Layout: the file is grown ahead of the writer in windows (64 KiB at first, doubling up to
-//! [`MAX_WINDOW`]) with `fallocate` (mode 0: blocks reserved, size extended, contents zeros),
+//! Layout: the file is grown ahead of the writer in windows (64 KiB at the first append,
+//! doubling up to [`MAX_WINDOW`]) with `fallocate` (mode 0: blocks reserved, size extended, contents zeros),
 //! and the current window is mapped. So:
 //! - the file is longer than what was appended, by zeros, until the writer is dropped, which
 //!   unmaps and cuts the file to its appended size; after a crash the zeros stay, and the log
@@ -47,8 +47,9 @@ use crate::fs::WritableFile;
 const FIRST_WINDOW: usize = 64 << 10;
 /// The largest window (and preallocation step). Mapped pages the writer touched count in the
 /// process's resident size while mapped, so the window is small; moving to the next one
-/// (`fallocate`, `mmap`, `munmap`: tens of µs) every 2 MiB is ~5 ns per 136-byte record.
-const MAX_WINDOW: usize = 2 << 20;
+/// (`fallocate`, `mmap`, `munmap`: tens of µs) every 1 MiB is ~5 ns per 136-byte record.
+/// It also bounds the zeros an open log holds past its end (space on disk).
+const MAX_WINDOW: usize = 1 << 20;
 
 /// A log file written through a mapping of its preallocated tail.
 pub(super) struct MappedLog {
@@ -65,9 +66,10 @@ pub(super) struct MappedLog {
 }
 
 impl MappedLog {
-    /// Creates (or truncates) `path` and maps its first window. `Ok(None)` when the filesystem
-    /// cannot preallocate (`EOPNOTSUPP`, e.g. some network filesystems): the caller then writes
-    /// the log with plain `write(2)` calls.
+    /// Creates (or truncates) `path`; the first window is preallocated and mapped by the first
+    /// append, so a log that takes no record (the fresh WAL a flush leaves behind) is an empty
+    /// file. `Ok(None)` when the filesystem cannot preallocate (`EOPNOTSUPP`, e.g. some
+    /// network filesystems): the caller then writes the log with plain `write(2)` calls.
     pub(super) fn create(path: &Path) -> Result<Option<MappedLog>> {
         let file = OpenOptions::new()
             .read(true)
@@ -76,24 +78,25 @@ impl MappedLog {
             .truncate(true)
             .open(path)
             .map_err(|e| Error::io(path, e))?;
-        match fallocate(&file, FallocateFlags::empty(), 0, FIRST_WINDOW as u64) {
+        // Probe: can this filesystem preallocate? `KEEP_SIZE` leaves the file's size at 0; the
+        // block it reserves is inside the first window.
+        match fallocate(&file, FallocateFlags::KEEP_SIZE, 0, 1) {
             Ok(()) => {}
             Err(e) if e == rustix::io::Errno::OPNOTSUPP => return Ok(None),
             Err(e) => return Err(Error::io(path, e.into())),
         }
-        let window = map(&file, path, 0, FIRST_WINDOW)?;
         Ok(Some(MappedLog {
             file,
             path: path.to_path_buf(),
-            window: Some(window),
+            window: None,
             window_start: 0,
             size: 0,
-            reserved: FIRST_WINDOW as u64,
+            reserved: 0,
         }))
     }
 
-    /// Unmaps the full window, preallocates the next one (twice as long, up to [`MAX_WINDOW`])
-    /// and maps it.
+    /// Unmaps the full window, preallocates the next one ([`FIRST_WINDOW`] at first, then twice
+    /// the last, up to [`MAX_WINDOW`]) and maps it.
     fn advance(&mut self) -> Result<()> {
         let old = self.window_len();
         debug_assert_eq!(self.size, self.window_start + old as u64);

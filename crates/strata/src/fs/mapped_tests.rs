@@ -49,6 +49,10 @@ fn appends_read_back_as_written_with_zeros_after_them_until_dropped() {
                 let on_disk = std::fs::read(&path).unwrap();
                 assert!(on_disk.len() >= model.len(), "seed {seed}");
                 assert!(
+                    on_disk.len() <= model.len() + MAX_WINDOW,
+                    "seed {seed}: at most one window of zeros past the end"
+                );
+                assert!(
                     on_disk[..model.len()] == model[..],
                     "seed {seed}: appended bytes"
                 );
@@ -113,4 +117,16 @@ fn an_unclosed_mapped_log_reads_back_every_record() {
         );
         assert!(reader.tail_is_zeros().unwrap(), "seed {seed}");
     }
+}
+
+/// A log that takes no record (the fresh WAL a flush leaves behind) is an empty file, open or
+/// closed.
+#[test]
+fn a_log_without_records_is_an_empty_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log");
+    let log = RealFs.create_log(&path).unwrap();
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+    drop(log);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
 }
