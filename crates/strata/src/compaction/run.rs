@@ -12,9 +12,10 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use crate::compaction::job::cut::CutRule;
 use crate::compaction::job::{JobSpec, write_outputs};
 use crate::compaction::picker::{level_files, overlapping, user_key_range};
-use crate::compaction::{Task, TaskKind, is_trivial_move};
+use crate::compaction::{Task, TaskKind, is_trivial_move, production};
 use crate::db::state::DbInner;
 use crate::error::Result;
 use crate::filename;
@@ -22,10 +23,11 @@ use crate::iter::concat::ConcatIterator;
 use crate::iter::merge::MergeIterator;
 use crate::iter::{BoxedIterator, InternalIterator};
 use crate::key::{self, SeqNum};
+use crate::options::LeveledPicker;
 use crate::version::FileMeta;
 
-/// An output overlapping more than this many target-sized files of the level below it is
-/// cut (LevelDB and RocksDB use 10).
+/// Under the overlap rule (simple and course leveled jobs), an output overlapping more than
+/// this many target-sized files of the level below it is cut (LevelDB uses 10).
 const GRANDPARENT_OVERLAP_FILES: u64 = 10;
 
 /// A job is split only if each piece gets at least this many target-sized files of input.
@@ -138,8 +140,24 @@ impl DbInner {
             cancellable: true,
             end,
             grandparents,
-            max_grandparent_overlap: (self.opts.target_sst_size as u64)
-                .saturating_mul(GRANDPARENT_OVERLAP_FILES),
+            cut: self.cut_rule(task),
+        }
+    }
+
+    /// Production leveled jobs cut their outputs at grandparent boundaries (RocksDB's
+    /// dynamic file size, with the picker's `max_compaction_bytes`); the others keep the
+    /// overlap bound.
+    fn cut_rule(&self, task: &Task) -> CutRule {
+        let target = self.opts.target_sst_size as u64;
+        if task.kind == TaskKind::Leveled && self.opts.leveled_picker == LeveledPicker::Production {
+            CutRule::Aligned {
+                target,
+                max_compaction_bytes: target.saturating_mul(production::MAX_COMPACTION_FILES),
+            }
+        } else {
+            CutRule::Overlap {
+                limit: target.saturating_mul(GRANDPARENT_OVERLAP_FILES),
+            }
         }
     }
 
