@@ -5,14 +5,15 @@
 //! Called by a compaction thread (or `Db::compact`) that has marked the task's inputs as
 //! compacting; takes no lock while merging. Subcompactions: the inputs' key space is cut at
 //! user keys (file boundaries), so every version of a key lands in exactly one piece; piece i
-//! covers [boundary i-1, boundary i). Each piece has its own iterators and writes its own
+//! covers [boundary i-1, boundary i); a job whose outputs follow the aligned grandparent
+//! rule (`job/cut.rs`) moves its boundaries to grandparent file starts. Each piece has its own iterators and writes its own
 //! outputs; the outputs of all pieces, in piece order, are one sorted run and are installed
 //! in one edit. If any piece fails, every piece's outputs are deleted and nothing changes.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use crate::compaction::job::cut::CutRule;
+use crate::compaction::job::cut::{CutRule, aligned_bounds};
 use crate::compaction::job::{JobSpec, write_outputs};
 use crate::compaction::picker::{level_files, overlapping, user_key_range};
 use crate::compaction::{Task, TaskKind, is_trivial_move, production};
@@ -54,7 +55,14 @@ impl DbInner {
         } else {
             self.opts.target_sst_size as u64
         };
-        let bounds = self.subcompaction_bounds(task);
+        let mut bounds = self.subcompaction_bounds(task);
+        if matches!(self.cut_rule(task), CutRule::Aligned { .. })
+            && !grandparents.is_empty()
+            && let Some((_, last)) =
+                user_key_range(task.inputs.iter().flat_map(|(_, fs)| fs.iter()))
+        {
+            bounds = aligned_bounds(bounds, &grandparents, last);
+        }
         let pieces = bounds.len() + 1;
         let outputs = if pieces == 1 {
             let spec = self.spec(task, watermark, split_at, None, grandparents);

@@ -170,6 +170,33 @@ impl<'a> GrandparentCut<'a> {
     }
 }
 
+/// Subcompaction bounds moved to grandparent boundaries for the aligned rule: each bound
+/// becomes the first key of the first grandparent file starting at or after it, so a piece
+/// ends where a grandparent file begins and its last output stays aligned. Bounds that
+/// would fall after `last` (the inputs' largest user key) or repeat are dropped.
+pub(crate) fn aligned_bounds(
+    bounds: Vec<Vec<u8>>,
+    grandparents: &[Arc<FileMeta>],
+    last: &[u8],
+) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = Vec::with_capacity(bounds.len());
+    for bound in bounds {
+        let at = grandparents.partition_point(|g| g.smallest_user_key() < bound.as_slice());
+        let Some(g) = grandparents.get(at) else {
+            break;
+        };
+        let key = g.smallest_user_key();
+        if key > last {
+            break;
+        }
+        if out.last().is_none_or(|b| b.as_slice() < key) {
+            out.push(key.to_vec());
+        }
+    }
+    debug_assert!(out.windows(2).all(|w| w[0] < w[1]));
+    out
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests;

@@ -229,3 +229,24 @@ fn aligned_cut_bounds_output_plus_overlap_by_max_compaction_bytes() {
     // Each output meets two files (100 bytes + its own 20 keys); a third would exceed 120.
     assert!(outputs.iter().all(|o| o.len() == 20), "{outputs:?}");
 }
+
+#[test]
+fn aligned_bounds_move_to_the_next_grandparent_start() {
+    let files = [(10, 19, 1), (20, 29, 1), (40, 49, 1), (60, 69, 1)];
+    let gp = metas(&files);
+    let k = |v: u64| v.to_be_bytes().to_vec();
+    let bounds = |bs: &[u64], last: u64| {
+        let got = aligned_bounds(bs.iter().map(|&b| k(b)).collect(), &gp, &k(last));
+        got.iter()
+            .map(|b| u64::from_be_bytes(b.as_slice().try_into().unwrap()))
+            .collect::<Vec<_>>()
+    };
+    // 15 -> 20 (the next start), 20 stays, 30 -> 40; 41 and 45 both -> 60 (kept once).
+    assert_eq!(bounds(&[15, 30], 100), vec![20, 40]);
+    assert_eq!(bounds(&[20], 100), vec![20]);
+    assert_eq!(bounds(&[41, 45], 100), vec![60]);
+    // No start at or after the bound, or one past the inputs' last key: dropped.
+    assert_eq!(bounds(&[15, 61], 100), vec![20]);
+    assert_eq!(bounds(&[30], 55), vec![40]);
+    assert_eq!(bounds(&[50], 55), Vec::<u64>::new());
+}
