@@ -6,9 +6,9 @@
 //! compacting; takes no lock while merging. Subcompactions: the inputs' key space is cut at
 //! user keys (file boundaries), so every version of a key lands in exactly one piece; piece i
 //! covers [boundary i-1, boundary i); a job whose outputs follow the aligned grandparent
-//! rule (`job/cut.rs`) moves its boundaries to grandparent file starts. Each piece has its own iterators and writes its own
-//! outputs; the outputs of all pieces, in piece order, are one sorted run and are installed
-//! in one edit. If any piece fails, every piece's outputs are deleted and nothing changes.
+//! rule (`job/cut.rs`) moves its boundaries to grandparent file starts. Each piece has its
+//! own iterators and writes its own outputs; the outputs of all pieces, in piece order, are
+//! one sorted run and are installed in one edit. If any piece fails, every piece's outputs are deleted and nothing changes.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
