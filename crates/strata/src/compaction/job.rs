@@ -4,14 +4,15 @@
 //!
 //! GC per user key, newest version first, is the pure rule in [`gc`] (SPEC §7), with the
 //! compaction filters registered when the job starts. Outputs are split at `split_at` bytes,
-//! and where an output would overlap more than `max_grandparent_overlap` bytes of the level
-//! below its own (so one later compaction of it stays bounded; LevelDB's
-//! `ShouldStopBefore`), but only between user keys: every version of one key lands in one
-//! file. A job may be limited to user keys below `end` (a subcompaction's piece).
+//! and earlier where the job's rule on the files of the level below its own says so (the
+//! grandparents, [`cut`]: LevelDB's overlap bound, or RocksDB's cuts at grandparent file
+//! boundaries), but only between user keys: every version of one key lands in one file. A
+//! job may be limited to user keys below `end` (a subcompaction's piece).
 //!
 //! A failed or cancelled job deletes the outputs it wrote and returns the error; it never
 //! changes the version (the caller installs the outputs).
 
+pub(crate) mod cut;
 pub(crate) mod gc;
 
 use std::sync::atomic::Ordering;
@@ -23,6 +24,7 @@ use crate::iter::InternalIterator;
 use crate::key::{self, SeqNum};
 use crate::sstable::{TableBuilder, TableBuilderOptions, TableInfo};
 use crate::version::FileMeta;
+use cut::{CutRule, GrandparentCut};
 use gc::Gc;
 use std::sync::Arc;
 
@@ -40,8 +42,8 @@ pub(crate) struct JobSpec {
     pub end: Option<Vec<u8>>,
     /// Files of the level below the output level, sorted by key (empty: no such split).
     pub grandparents: Vec<Arc<FileMeta>>,
-    /// Start a new output once the current one overlaps this many grandparent bytes.
-    pub max_grandparent_overlap: u64,
+    /// When an output ends before `split_at` because of the grandparents (`cut.rs`).
+    pub cut: CutRule,
 }
 
 impl JobSpec {
@@ -59,39 +61,8 @@ impl JobSpec {
             cancellable,
             end: None,
             grandparents: Vec::new(),
-            max_grandparent_overlap: u64::MAX,
+            cut: CutRule::Overlap { limit: u64::MAX },
         }
-    }
-}
-
-/// Tracks how many grandparent bytes the current output overlaps (see the module doc).
-struct GrandparentCut<'a> {
-    files: &'a [Arc<FileMeta>],
-    index: usize,
-    overlapped: u64,
-    seen_key: bool,
-    limit: u64,
-}
-
-impl GrandparentCut<'_> {
-    /// Called at each new user key: whether the output should end before it.
-    fn should_cut_before(&mut self, user_key: &[u8]) -> bool {
-        while let Some(f) = self.files.get(self.index) {
-            if f.largest_user_key() >= user_key {
-                break;
-            }
-            if self.seen_key {
-                self.overlapped = self.overlapped.saturating_add(f.size);
-            }
-            self.index += 1;
-        }
-        self.seen_key = true;
-        self.overlapped > self.limit
-    }
-
-    /// A new output starts.
-    fn reset(&mut self) {
-        self.overlapped = 0;
     }
 }
 
@@ -135,13 +106,7 @@ fn write_outputs_inner(
     let filters = inner.filters.current();
     let mut gc = Gc::new(spec.watermark, spec.bottom, &filters);
     let mut checked = 0u32;
-    let mut cut = GrandparentCut {
-        files: &spec.grandparents,
-        index: 0,
-        overlapped: 0,
-        seen_key: false,
-        limit: spec.max_grandparent_overlap,
-    };
+    let mut cut = GrandparentCut::new(&spec.grandparents, spec.cut);
     while input.valid() {
         let ikey = input.key();
         let parsed = key::parse_internal_key(ikey).ok_or_else(|| {
@@ -161,10 +126,9 @@ fn write_outputs_inner(
                 break;
             }
             // A user-key boundary: the only place an output may be cut.
-            let grandparents_full = cut.should_cut_before(parsed.user_key);
-            if current
-                .as_ref()
-                .is_some_and(|o| grandparents_full || o.builder.estimated_size() >= spec.split_at)
+            let size = current.as_ref().map(|o| o.builder.estimated_size());
+            let grandparents_cut = cut.should_cut_before(parsed.user_key, size);
+            if size.is_some_and(|size| grandparents_cut || size >= spec.split_at)
                 && let Some(open) = current.take()
             {
                 outputs.push(finish(inner, open)?);

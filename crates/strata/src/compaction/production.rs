@@ -26,7 +26,10 @@
 //!   takes along every idle file of L(k) in the key range of it and its overlap, when they
 //!   meet no further file below and the task stays under `max_compaction_bytes` (RocksDB's
 //!   input expansion): the files below are then rewritten once for all of them.
-//! - Output splitting by grandparent overlap is the job's part (`job.rs`), not the picker's.
+//! - Where outputs end is the job's part, not the picker's: a production leveled job cuts
+//!   its outputs at the boundaries of the files below its output level and moves its
+//!   subcompaction bounds there (`job/cut.rs`, RocksDB's dynamic file size), so a file this
+//!   picker later moves down meets whole files below it.
 //!
 //! Pure: a function of the version, the options and the busy set; no I/O; any thread. With
 //! a busy set it never returns a task touching a busy file, never writes an L0 job's keys

@@ -5,16 +5,18 @@
 //! Called by a compaction thread (or `Db::compact`) that has marked the task's inputs as
 //! compacting; takes no lock while merging. Subcompactions: the inputs' key space is cut at
 //! user keys (file boundaries), so every version of a key lands in exactly one piece; piece i
-//! covers [boundary i-1, boundary i). Each piece has its own iterators and writes its own
-//! outputs; the outputs of all pieces, in piece order, are one sorted run and are installed
-//! in one edit. If any piece fails, every piece's outputs are deleted and nothing changes.
+//! covers [boundary i-1, boundary i); a job whose outputs follow the aligned grandparent
+//! rule (`job/cut.rs`) moves its boundaries to grandparent file starts. Each piece has its
+//! own iterators and writes its own outputs; the outputs of all pieces, in piece order, are
+//! one sorted run and are installed in one edit. If any piece fails, every piece's outputs are deleted and nothing changes.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use crate::compaction::job::cut::{CutRule, aligned_bounds};
 use crate::compaction::job::{JobSpec, write_outputs};
 use crate::compaction::picker::{level_files, overlapping, user_key_range};
-use crate::compaction::{Task, TaskKind, is_trivial_move};
+use crate::compaction::{Task, TaskKind, is_trivial_move, production};
 use crate::db::state::DbInner;
 use crate::error::Result;
 use crate::filename;
@@ -22,10 +24,11 @@ use crate::iter::concat::ConcatIterator;
 use crate::iter::merge::MergeIterator;
 use crate::iter::{BoxedIterator, InternalIterator};
 use crate::key::{self, SeqNum};
+use crate::options::LeveledPicker;
 use crate::version::FileMeta;
 
-/// An output overlapping more than this many target-sized files of the level below it is
-/// cut (LevelDB and RocksDB use 10).
+/// Under the overlap rule (simple and course leveled jobs), an output overlapping more than
+/// this many target-sized files of the level below it is cut (LevelDB uses 10).
 const GRANDPARENT_OVERLAP_FILES: u64 = 10;
 
 /// A job is split only if each piece gets at least this many target-sized files of input.
@@ -52,7 +55,14 @@ impl DbInner {
         } else {
             self.opts.target_sst_size as u64
         };
-        let bounds = self.subcompaction_bounds(task);
+        let mut bounds = self.subcompaction_bounds(task);
+        if matches!(self.cut_rule(task), CutRule::Aligned { .. })
+            && !grandparents.is_empty()
+            && let Some((_, last)) =
+                user_key_range(task.inputs.iter().flat_map(|(_, fs)| fs.iter()))
+        {
+            bounds = aligned_bounds(bounds, &grandparents, last);
+        }
         let pieces = bounds.len() + 1;
         let outputs = if pieces == 1 {
             let spec = self.spec(task, watermark, split_at, None, grandparents);
@@ -138,8 +148,24 @@ impl DbInner {
             cancellable: true,
             end,
             grandparents,
-            max_grandparent_overlap: (self.opts.target_sst_size as u64)
-                .saturating_mul(GRANDPARENT_OVERLAP_FILES),
+            cut: self.cut_rule(task),
+        }
+    }
+
+    /// Production leveled jobs cut their outputs at grandparent boundaries (RocksDB's
+    /// dynamic file size, with the picker's `max_compaction_bytes`); the others keep the
+    /// overlap bound.
+    fn cut_rule(&self, task: &Task) -> CutRule {
+        let target = self.opts.target_sst_size as u64;
+        if task.kind == TaskKind::Leveled && self.opts.leveled_picker == LeveledPicker::Production {
+            CutRule::Aligned {
+                target,
+                max_compaction_bytes: target.saturating_mul(production::MAX_COMPACTION_FILES),
+            }
+        } else {
+            CutRule::Overlap {
+                limit: target.saturating_mul(GRANDPARENT_OVERLAP_FILES),
+            }
         }
     }
 
