@@ -58,6 +58,12 @@ pub(crate) enum Point {
 /// Length of the common prefix of `a` and `b` (8 bytes at a time, then byte by byte).
 #[inline]
 fn common_prefix_len(a: &[u8], b: &[u8]) -> usize {
+    // Inside a restart interval the suffix usually differs from the target at once.
+    match (a.first(), b.first()) {
+        (Some(x), Some(y)) if x != y => return 0,
+        (None, _) | (_, None) => return 0,
+        _ => {}
+    }
     let mut i = 0;
     for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
         let x = <[u8; 8]>::try_from(x).map_or(0, u64::from_le_bytes);
