@@ -187,6 +187,7 @@ impl Block {
 
     /// The full key stored at restart point `index` (< `num_restarts`), borrowed from the
     /// block; it must be at least `min_key_len` bytes.
+    #[inline]
     pub(crate) fn restart_key(&self, index: usize, min_key_len: usize) -> BlockResult<&[u8]> {
         let at = self.restart(index);
         let end = self.restarts_offset;
