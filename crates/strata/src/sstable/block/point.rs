@@ -18,9 +18,10 @@
 //! place from the suffix. When part of that trailer is shared with the previous key (two
 //! versions of one user key in a row whose trailers share leading bytes: the kind and low seq
 //! bytes, little-endian), those bytes are the previous version's, whose trailer the scan kept.
-//! Only a block out of order (a longer previous key sharing the trailer's bytes) leaves the
-//! trailer unknown: the lookup then answers [`Point::NeedsCursor`] and the caller seeks with a
-//! [`BlockIter`](super::BlockIter), which rebuilds keys and reports what it finds.
+//! Left unknown is the trailer of a key that shares part of it with a *shorter* previous key
+//! (a user key that extends the previous one with bytes equal to that key's kind and low seq
+//! bytes, e.g. `a` at seq 256, then `a\x01`): the lookup then answers [`Point::NeedsCursor`]
+//! and the caller seeks with a [`BlockIter`](super::BlockIter), which rebuilds keys.
 //!
 //! Every entry is checked as the cursor checks it (header, shared prefix no longer than the
 //! previous key, restart entries share nothing, key and value inside the entries, key at least
@@ -50,8 +51,8 @@ pub(crate) enum Point {
         /// The value's bytes within [`Block::data`].
         value: Range<usize>,
     },
-    /// The entry's trailer could not be read in place (only in a block out of order): seek
-    /// with a cursor.
+    /// A version of the user key whose trailer is partly shared with a shorter previous key
+    /// could not be read in place: seek with a cursor.
     NeedsCursor,
 }
 
