@@ -6,7 +6,9 @@
 //! `cargo run --release -p strata --example read_profile -- N DIR [CACHE_MIB] [reuse] [GETS]
 //! [missing]`: with `reuse` an existing database in DIR is read as is (fill it once, then read it
 //! with several builds); with `missing` every get asks for an absent key inside the table's key
-//! range (a present key followed by `.`), as the harness's `readmissing` does.
+//! range (a present key followed by `.`), as the harness's `readmissing` does. The number of
+//! seeks is `GETS / 4` unless the environment variable `READ_PROFILE_SEEKS` sets it (0 to
+//! count the allocations of the gets alone, e.g. under `valgrind --tool=dhat`).
 
 use std::time::Instant;
 
@@ -90,7 +92,10 @@ fn main() -> strata::Result<()> {
     );
     let start = Instant::now();
     let cpu_start = thread_cpu_ns();
-    let seeks = gets / 4;
+    let seeks = std::env::var("READ_PROFILE_SEEKS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(gets / 4);
     let mut entries = 0u64;
     for _ in 0..seeks {
         for pair in db.range(key(rng.random_range(0..n))..)?.take(10) {

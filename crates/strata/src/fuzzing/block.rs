@@ -6,9 +6,9 @@ use std::path::Path;
 use bytes::Bytes;
 
 use crate::error::Result;
-use crate::key::{ValueKind, make_internal_key};
+use crate::key::{KIND_SEEK, MAX_SEQUENCE, ValueKind, make_internal_key, pack_trailer};
 use crate::options::Compression;
-use crate::sstable::block::{Block, BlockBuilder, BlockIter, KeyOrder};
+use crate::sstable::block::{Block, BlockBuilder, BlockIter, KeyOrder, Point, seek_point};
 use crate::sstable::compress::BlockCompressor;
 use crate::sstable::format::{BlockHandle, block_error, read_block};
 
@@ -103,6 +103,15 @@ fn check_decoded(payload: Bytes, order: KeyOrder, forward: &Entries) {
     let sorted = forward
         .windows(2)
         .all(|w| order.compare(&w[0].0, &w[1].0).is_lt());
+    if order == KeyOrder::Internal {
+        for (key, _) in forward.iter().take(64) {
+            let (user_key, trailer) = key.split_at(key.len() - 8);
+            let seq = crate::key::trailer(trailer) >> 8;
+            check_point(&block, user_key, seq);
+            check_point(&block, user_key, MAX_SEQUENCE);
+            check_point(&block, user_key, seq.saturating_sub(1));
+        }
+    }
     let mut it = BlockIter::new(block, order);
     for (key, _) in forward.iter().take(64) {
         if let Err(e) = it.seek(key) {
@@ -120,8 +129,55 @@ fn check_decoded(payload: Bytes, order: KeyOrder, forward: &Entries) {
     }
 }
 
+/// A point lookup of `user_key` as of `seq` (`seek_point`, which compares entries in place)
+/// agrees with the cursor's seek on any block: the same error, or the same entry when it is a
+/// version of `user_key` (`NeedsCursor` hands the lookup to the cursor).
+fn check_point(block: &Block, user_key: &[u8], seq: u64) {
+    let target = make_internal_key(user_key, seq, KIND_SEEK);
+    let mut it = BlockIter::new(block.clone(), KeyOrder::Internal);
+    let cursor = it.seek(&target);
+    let same_user_key = it.valid() && it.key().get(..it.key().len() - 8) == Some(user_key);
+    match (
+        seek_point(block, user_key, pack_trailer(seq, KIND_SEEK)),
+        cursor,
+    ) {
+        (Err(a), Err(b)) => assert_eq!(a, b, "seek_point and the cursor fail differently"),
+        (Ok(Point::NeedsCursor), _) => {}
+        (Ok(Point::Absent), Ok(())) => assert!(!same_user_key, "seek_point missed an entry"),
+        (Ok(Point::Found { trailer, value }), Ok(())) => {
+            assert!(same_user_key, "seek_point found another key");
+            assert_eq!(
+                trailer,
+                crate::key::trailer(it.key()),
+                "seek_point: other version"
+            );
+            assert_eq!(
+                block.data().get(value),
+                Some(it.value()),
+                "seek_point: other value"
+            );
+        }
+        (a, b) => panic!("seek_point gave {a:?}, the cursor {b:?}"),
+    }
+}
+
+/// Point lookups of user keys taken from a raw payload agree with the cursor.
+fn check_points_raw(payload: &[u8]) {
+    let Ok(block) = Block::new(Bytes::copy_from_slice(payload)) else {
+        return;
+    };
+    for len in 0..8.min(payload.len()) {
+        let probe = &payload[..len];
+        check_point(&block, probe, 0);
+        check_point(&block, probe, MAX_SEQUENCE);
+    }
+}
+
 /// Raw payload: decoding is either a typed error or a self-consistent block.
 fn raw(payload: &[u8], internal: bool) {
+    if internal {
+        check_points_raw(payload);
+    }
     match decode_block(payload, internal) {
         Ok(entries) => check_decoded(
             Bytes::copy_from_slice(payload),

@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::fs::RandomAccessFile;
 use crate::key::{self, KIND_SEEK, MAX_SEQUENCE, SeqNum, ValueKind, pack_trailer};
 
-use super::block::{Block, BlockIter, KeyOrder};
+use super::block::{Block, BlockIter, KeyOrder, Point, seek_point};
 use super::filter::{BloomFilter, FilterKind};
 use super::footer::{FOOTER_LEN, Footer};
 use super::format::{BlockHandle, block_error, read_block, read_block_bytes};
@@ -411,9 +411,6 @@ impl Table {
             Ordering::Equal => target.cmp(&key::trailer(k)),
             other => other,
         };
-        // One allocation for the key buffer, reused by the data block cursor (an internal key
-        // of a 16-byte user key needs 24 bytes; longer ones grow it).
-        let mut key_buffer = Vec::with_capacity(64);
         // The index entry at or above the target names the block; the summaries usually tell
         // which one without reading the index block.
         let located = self
@@ -424,29 +421,56 @@ impl Table {
             Some(Located::PastEnd) => return Ok(None),
             Some(Located::Block(handle)) => handle,
             None => {
-                let mut index =
-                    BlockIter::with_key_buffer(&self.index, KeyOrder::Internal, key_buffer);
+                let mut index = BlockIter::new(&self.index, KeyOrder::Internal);
                 index
                     .seek_by_within(cmp, self.index_bounds(user_key))
                     .map_err(|e| self.index_error(e))?;
                 if !index.valid() {
                     return Ok(None); // past the table's last key
                 }
-                let handle = self.index_handle(&index)?;
-                key_buffer = index.into_key_buffer();
-                handle
+                self.index_handle(&index)?
             }
         };
         let mut from_disk = false;
         let block = self.data_block_counted(handle, true, &mut from_disk);
         trace.blocks_read += u32::from(from_disk);
         let block = block?;
-        let mut it = BlockIter::with_key_buffer(block, KeyOrder::Internal, key_buffer);
+        // Ran off the block (`Absent`): the target lies in (last key, separator]; separators
+        // are shortened only when their user key differs from the next block's first, so no
+        // entry of `user_key` follows either.
+        let bad_block = |e| block_error(self.path(), handle.offset, e);
+        let (entry_trailer, value) =
+            match seek_point(&block, user_key, target).map_err(bad_block)? {
+                Point::Absent => return Ok(None),
+                Point::Found { trailer, value } => (trailer, value),
+                Point::NeedsCursor => return self.get_with_cursor(block, handle, user_key, cmp),
+            };
+        let Some(kind) = ValueKind::from_u8((entry_trailer & 0xFF) as u8) else {
+            return Err(Error::corruption(
+                self.path(),
+                handle.offset,
+                "entry key with unknown kind",
+            ));
+        };
+        let value = match kind {
+            ValueKind::Put => block.data().slice(value),
+            ValueKind::Delete => Bytes::new(),
+        };
+        Ok(Some((kind, value)))
+    }
+
+    /// The end of [`Table::get_traced`] with a cursor over the data block, which rebuilds its
+    /// keys (for a block where `seek_point` cannot read the entry's trailer in place).
+    fn get_with_cursor(
+        &self,
+        block: Block,
+        handle: BlockHandle,
+        user_key: &[u8],
+        cmp: impl Fn(&[u8]) -> Ordering,
+    ) -> Result<Option<(ValueKind, Bytes)>> {
+        let mut it = BlockIter::new(block, KeyOrder::Internal);
         it.seek_by(cmp)
             .map_err(|e| block_error(self.path(), handle.offset, e))?;
-        // Ran off the block: the target lies in (last key, separator]; separators are shortened
-        // only when their user key differs from the next block's first, so no entry of
-        // `user_key` follows either.
         if !it.valid() {
             return Ok(None);
         }

@@ -56,7 +56,11 @@ struct PrevEntry {
 
 /// The header of an entry: (shared, unshared, value length, header bytes).
 #[inline]
-fn decode_header(data: &[u8], at: usize, end: usize) -> Option<(usize, usize, usize, usize)> {
+pub(super) fn decode_header(
+    data: &[u8],
+    at: usize,
+    end: usize,
+) -> Option<(usize, usize, usize, usize)> {
     let region = data.get(at..end)?;
     // Fast path: three one-byte varints (every field < 128).
     if let [a, b, c, ..] = *region
@@ -87,23 +91,6 @@ impl<B: Borrow<Block>> BlockIter<B> {
             prev_entries: Vec::new(),
             prev_keys: Vec::new(),
         }
-    }
-
-    /// An unpositioned cursor reusing `key_buffer`'s allocation.
-    pub(crate) fn with_key_buffer(
-        block: B,
-        order: KeyOrder,
-        mut key_buffer: Vec<u8>,
-    ) -> BlockIter<B> {
-        key_buffer.clear();
-        let mut it = BlockIter::new(block, order);
-        it.key = key_buffer;
-        it
-    }
-
-    /// Gives back the key buffer (to reuse its allocation).
-    pub(crate) fn into_key_buffer(self) -> Vec<u8> {
-        self.key
     }
 
     /// Switches to another block (unpositioned), keeping the key buffer's allocation.
@@ -232,24 +219,9 @@ impl<B: Borrow<Block>> BlockIter<B> {
 
     /// The full key stored at restart point `index` (borrowed from the block).
     pub(crate) fn restart_key(&self, index: usize) -> BlockResult<&[u8]> {
-        let at = self.block.borrow().restart(index);
-        let end = self.block.borrow().restarts_offset();
-        let data = self.block.borrow().data();
-        let Some((shared, unshared, _, header)) = decode_header(data, at, end) else {
-            return corrupt(at, "malformed restart entry header");
-        };
-        if shared != 0 {
-            return corrupt(at, "restart entry shares a prefix");
-        }
-        let start = at + header;
-        match start
-            .checked_add(unshared)
-            .filter(|&e| e <= end)
-            .and_then(|e| data.get(start..e))
-        {
-            Some(key) if key.len() >= self.order.min_key_len() => Ok(key),
-            _ => corrupt(at, "restart key runs past the entries"),
-        }
+        self.block
+            .borrow()
+            .restart_key(index, self.order.min_key_len())
     }
 
     /// The full key and the value of the entry at restart point `index` (borrowed from the

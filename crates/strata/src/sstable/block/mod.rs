@@ -27,9 +27,11 @@
 
 mod builder;
 mod iter;
+mod point;
 
 pub(crate) use builder::BlockBuilder;
 pub(crate) use iter::BlockIter;
+pub(crate) use point::{Point, seek_point};
 
 use std::cmp::Ordering;
 
@@ -181,6 +183,30 @@ impl Block {
         debug_assert!(i < self.num_restarts);
         get_u32_at(&self.data, self.restarts_offset + 4 * i)
             .map_or(self.restarts_offset, |v| v as usize)
+    }
+
+    /// The full key stored at restart point `index` (< `num_restarts`), borrowed from the
+    /// block; it must be at least `min_key_len` bytes.
+    #[inline]
+    pub(crate) fn restart_key(&self, index: usize, min_key_len: usize) -> BlockResult<&[u8]> {
+        let at = self.restart(index);
+        let end = self.restarts_offset;
+        let data: &[u8] = &self.data;
+        let Some((shared, unshared, _, header)) = iter::decode_header(data, at, end) else {
+            return corrupt(at, "malformed restart entry header");
+        };
+        if shared != 0 {
+            return corrupt(at, "restart entry shares a prefix");
+        }
+        let start = at + header;
+        match start
+            .checked_add(unshared)
+            .filter(|&e| e <= end)
+            .and_then(|e| data.get(start..e))
+        {
+            Some(key) if key.len() >= min_key_len => Ok(key),
+            _ => corrupt(at, "restart key runs past the entries"),
+        }
     }
 }
 
