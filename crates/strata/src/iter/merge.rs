@@ -179,6 +179,31 @@ impl MergeIterator {
         let Some(&top) = self.heap.first() else {
             return Ok(());
         };
+        // Children on a key equal to the root's form a subtree at the top of the heap (each
+        // ancestor of one sorts between the root and it), so if neither of the root's children
+        // holds it, no other child does: the common case (internal keys are unique) moves the
+        // root alone, without copying its key. A child never repeats a key, so after the move
+        // no child can sit on the old key.
+        let root_key = self.children.get(top).map_or(&[][..], |c| c.key());
+        let shared = self
+            .heap
+            .get(1..self.heap.len().min(3))
+            .unwrap_or_default()
+            .iter()
+            .any(|&i| self.children.get(i).is_some_and(|c| c.key() == root_key));
+        if !shared {
+            let forward = self.direction == Direction::Forward;
+            let moved = match self.children.get_mut(top) {
+                Some(child) if forward => child.next(),
+                Some(child) => child.prev(),
+                None => Ok(()),
+            };
+            if let Err(e) = moved {
+                return self.fail(e);
+            }
+            self.fix_top();
+            return Ok(());
+        }
         self.scratch.clear();
         if let Some(child) = self.children.get(top) {
             self.scratch.extend_from_slice(child.key());
