@@ -5,6 +5,7 @@
 //! tag. The CRC is verified before anything in the block is interpreted. Stateless and
 //! thread-safe; the full byte layout is in `docs/FORMAT.md (Part I)`.
 
+use super::readahead::Readahead;
 use std::path::Path;
 
 use bytes::Bytes;
@@ -93,7 +94,17 @@ pub(crate) fn read_block(
     handle: BlockHandle,
     limit: u64,
 ) -> Result<Block> {
-    let data = read_block_bytes(file, handle, limit)?;
+    read_block_ahead(file, handle, limit, None)
+}
+
+/// [`read_block`], its bytes read through a cursor's [`Readahead`] when given.
+pub(crate) fn read_block_ahead(
+    file: &dyn RandomAccessFile,
+    handle: BlockHandle,
+    limit: u64,
+    ahead: Option<&mut Readahead>,
+) -> Result<Block> {
+    let data = read_block_bytes_ahead(file, handle, limit, ahead)?;
     Block::new(data).map_err(|e| block_error(file.path(), handle.offset, e))
 }
 
@@ -103,6 +114,15 @@ pub(crate) fn read_block_bytes(
     file: &dyn RandomAccessFile,
     handle: BlockHandle,
     limit: u64,
+) -> Result<Bytes> {
+    read_block_bytes_ahead(file, handle, limit, None)
+}
+
+fn read_block_bytes_ahead(
+    file: &dyn RandomAccessFile,
+    handle: BlockHandle,
+    limit: u64,
+    ahead: Option<&mut Readahead>,
 ) -> Result<Bytes> {
     let path = file.path();
     let bad = |reason: String| Error::corruption(path, handle.offset, reason);
@@ -118,7 +138,10 @@ pub(crate) fn read_block_bytes(
         })?;
     // The spare of a block the cache evicted on this thread, if any: no zeroing, no `malloc`.
     let mut buf = spare::take(total);
-    file.read_exact_at(&mut buf, handle.offset)?;
+    match ahead {
+        Some(ahead) => ahead.read(file, handle.offset, &mut buf, limit)?,
+        None => file.read_exact_at(&mut buf, handle.offset)?,
+    }
     let payload_len = total - BLOCK_TRAILER_LEN;
     let stored = get_u32_at(&buf, payload_len + 1).unwrap_or_default();
     let actual = crc32c::crc32c(buf.get(..=payload_len).unwrap_or_default());

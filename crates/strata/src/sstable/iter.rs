@@ -6,6 +6,7 @@
 //! invalid until the next successful positioning call. Every key it exposes parsed as an
 //! internal key with a known kind.
 
+use super::readahead::Readahead;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -26,6 +27,8 @@ pub struct TableIterator {
     /// File offset of the block loaded into `data`.
     data_offset: Option<u64>,
     fill_cache: bool,
+    /// Reads ahead once the cursor walks adjacent blocks (scans, compaction).
+    readahead: Readahead,
 }
 
 impl TableIterator {
@@ -37,6 +40,7 @@ impl TableIterator {
             data: BlockIter::new(Block::empty(), KeyOrder::Internal),
             data_offset: None,
             fill_cache,
+            readahead: Readahead::new(),
         }
     }
 
@@ -110,7 +114,10 @@ impl TableIterator {
         if self.data_offset == Some(handle.offset) {
             return Ok(());
         }
-        match self.table.data_block(handle, self.fill_cache) {
+        match self
+            .table
+            .data_block_ahead(handle, self.fill_cache, &mut self.readahead)
+        {
             Ok(block) => {
                 self.data.reset(block);
                 self.data_offset = Some(handle.offset);

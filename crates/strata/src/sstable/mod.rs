@@ -33,6 +33,7 @@ mod index_prefix;
 mod iter;
 mod properties;
 mod reader;
+pub(crate) mod readahead;
 pub(crate) mod spare;
 mod verify;
 

@@ -24,7 +24,8 @@ use crate::key::{self, KIND_SEEK, MAX_SEQUENCE, SeqNum, ValueKind, pack_trailer}
 use super::block::{Block, BlockIter, KeyOrder, Point, seek_point};
 use super::filter::{BloomFilter, FilterKind};
 use super::footer::{FOOTER_LEN, Footer};
-use super::format::{BlockHandle, block_error, read_block, read_block_bytes};
+use super::format::{BlockHandle, block_error, read_block, read_block_ahead, read_block_bytes};
+use super::readahead::Readahead;
 use super::index_prefix::{Located, RestartPrefixes};
 use super::iter::TableIterator;
 use super::properties::Properties;
@@ -334,6 +335,27 @@ impl Table {
         let mut load = || {
             *from_disk = true;
             read_block(self.file.as_ref(), handle, self.layout.data_end)
+        };
+        match &self.cache {
+            Some(cache) if fill_cache => cache.get_or_insert_with(self.number, handle.offset, load),
+            Some(cache) => match cache.probe(self.number, handle.offset) {
+                Some(block) => Ok(block),
+                None => load(),
+            },
+            None => load(),
+        }
+    }
+
+    /// [`Table::data_block`] for a cursor: a block read from the file goes through the
+    /// cursor's readahead (see `readahead.rs`).
+    pub(crate) fn data_block_ahead(
+        &self,
+        handle: BlockHandle,
+        fill_cache: bool,
+        ahead: &mut Readahead,
+    ) -> Result<Block> {
+        let mut load = move || {
+            read_block_ahead(self.file.as_ref(), handle, self.layout.data_end, Some(ahead))
         };
         match &self.cache {
             Some(cache) if fill_cache => cache.get_or_insert_with(self.number, handle.offset, load),
