@@ -32,8 +32,8 @@ pub(crate) mod format;
 mod index_prefix;
 mod iter;
 mod properties;
-mod reader;
 pub(crate) mod readahead;
+mod reader;
 pub(crate) mod spare;
 mod verify;
 

@@ -74,7 +74,10 @@ fn every_read_returns_the_files_bytes_in_any_order() {
             let mut out = vec![0u8; len];
             ahead.read(&file, offset, &mut out, limit).unwrap();
             let start = offset as usize;
-            assert!(out == file.bytes[start..start + len], "seed {seed}, block {i}");
+            assert!(
+                out == file.bytes[start..start + len],
+                "seed {seed}, block {i}"
+            );
             // Mostly walk on in the current direction, sometimes turn or jump.
             i = match rng.random_range(0..10) {
                 0 => rng.random_range(0..blocks.len()),
@@ -106,7 +109,10 @@ fn long_scans_read_the_file_in_few_large_reads_both_ways() {
     }
     let forward = file.reads.swap(0, Ordering::Relaxed);
     // 2 single reads, then 16, 32, 64, 128 KiB and 256 KiB reads: 8 MiB in ~40 reads.
-    assert!(forward < 60, "forward scan: {forward} reads for 2000 blocks");
+    assert!(
+        forward < 60,
+        "forward scan: {forward} reads for 2000 blocks"
+    );
     let mut ahead = Readahead::new();
     for &(offset, _) in blocks.iter().rev() {
         ahead.read(&file, offset, &mut out, limit).unwrap();
@@ -114,7 +120,10 @@ fn long_scans_read_the_file_in_few_large_reads_both_ways() {
         assert!(out == file.bytes[start..start + 4096]);
     }
     let backward = file.reads.load(Ordering::Relaxed);
-    assert!(backward < 60, "backward scan: {backward} reads for 2000 blocks");
+    assert!(
+        backward < 60,
+        "backward scan: {backward} reads for 2000 blocks"
+    );
 }
 
 #[test]

@@ -25,10 +25,10 @@ use super::block::{Block, BlockIter, KeyOrder, Point, seek_point};
 use super::filter::{BloomFilter, FilterKind};
 use super::footer::{FOOTER_LEN, Footer};
 use super::format::{BlockHandle, block_error, read_block, read_block_ahead, read_block_bytes};
-use super::readahead::Readahead;
 use super::index_prefix::{Located, RestartPrefixes};
 use super::iter::TableIterator;
 use super::properties::Properties;
+use super::readahead::Readahead;
 use super::{
     FILTER_BLOCK_NAME, LEGACY_FILTER_BLOCK_NAME, PROPERTIES_BLOCK_NAME, RANGE_DEL_BLOCK_NAME,
 };
@@ -355,7 +355,12 @@ impl Table {
         ahead: &mut Readahead,
     ) -> Result<Block> {
         let mut load = move || {
-            read_block_ahead(self.file.as_ref(), handle, self.layout.data_end, Some(ahead))
+            read_block_ahead(
+                self.file.as_ref(),
+                handle,
+                self.layout.data_end,
+                Some(ahead),
+            )
         };
         match &self.cache {
             Some(cache) if fill_cache => cache.get_or_insert_with(self.number, handle.offset, load),
