@@ -88,6 +88,7 @@ pub fn run_one(kind: EngineKind, root: &Path, common: &Common) -> Result<Vec<Wor
             value_size: common.value_size,
             threads: common.threads,
             sync_num: common.sync_ops(),
+            write_rate: common.write_rate,
             seed: common.seed,
         };
         if workload.needs_loaded() {

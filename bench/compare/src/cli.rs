@@ -84,6 +84,11 @@ pub struct Common {
     /// Writes of fillsync and fillsync8 (default: num / 100, at least 1).
     #[arg(long)]
     pub sync_num: Option<u64>,
+    /// Writes per second of readwhilewriting's writer (db_bench's
+    /// `--benchmark_write_rate_limit`, in writes); 0: as fast as it can. With a rate both
+    /// engines sustain, both write the same keys, so their space and memory compare.
+    #[arg(long, default_value_t = 0)]
+    pub write_rate: u64,
     /// Block cache bytes (sled: page cache). 8 MiB keeps 1M keys (~116 MB) larger than it.
     #[arg(long, default_value_t = 8 << 20)]
     pub cache_size: usize,
@@ -146,6 +151,7 @@ impl Common {
             format!("--value-size={}", self.value_size),
             format!("--threads={}", self.threads),
             format!("--sync-num={}", self.sync_ops()),
+            format!("--write-rate={}", self.write_rate),
             format!("--cache-size={}", self.cache_size),
             format!("--memtable-size={}", self.memtable_size),
             format!("--block-size={}", self.block_size),

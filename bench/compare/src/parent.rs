@@ -179,6 +179,7 @@ pub fn outcome_json(cli: &Cli, outcome: &Outcome, machine: &Value) -> Value {
             "value_size": c.value_size,
             "threads": c.threads,
             "sync_num": c.sync_ops(),
+            "write_rate": c.write_rate,
             "cache_size": c.cache_size,
             "memtable_size": c.memtable_size,
             "block_size": c.block_size,

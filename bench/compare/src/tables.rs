@@ -211,7 +211,7 @@ pub fn settings(cli: &Cli, runs_done: usize) -> String {
         "{} keys of {} bytes, values of {} bytes (random, incompressible); WAL on, no fsync per \
          write except fillsync/fillsync8 ({} writes, sync every write); memtable {}, blocks {} \
          bytes, bloom {} bits/key, block cache {}, compression {}, leveled compaction; \
-         readwhilewriting: {} reader thread(s) + 1 writer; median of {} run(s) per engine, \
+         readwhilewriting: {} reader thread(s) + 1 writer{}; median of {} run(s) per engine, \
          each run a child process on a fresh directory",
         c.num,
         c.key_size,
@@ -223,6 +223,11 @@ pub fn settings(cli: &Cli, runs_done: usize) -> String {
         mib(c.cache_size as u64),
         value_name(&c.compression),
         c.threads,
+        if c.write_rate > 0 {
+            format!(" at {} writes/s", c.write_rate)
+        } else {
+            String::new()
+        },
         runs_done,
     )
 }

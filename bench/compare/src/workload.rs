@@ -114,6 +114,8 @@ pub struct Context<'a> {
     pub threads: usize,
     /// Operations of `fillsync` / `fillsync8`.
     pub sync_num: u64,
+    /// Writes per second of `readwhilewriting`'s writer (0: unthrottled).
+    pub write_rate: u64,
     /// Base seed; each workload, run and thread derives its own.
     pub seed: u64,
 }
@@ -298,15 +300,27 @@ impl Context<'_> {
         Ok(t)
     }
 
-    /// `readwhilewriting`'s writer: overwrites random keys until told to stop.
+    /// `readwhilewriting`'s writer: overwrites random keys until told to stop, at most
+    /// `write_rate` per second when it is set (paced against the start: it sleeps whenever it
+    /// is more than 1 ms ahead, so it writes in bursts of at most 1 ms of writes).
     fn background_writer(&self, stop: &AtomicBool, writes: &AtomicU64) -> Result<()> {
         let mut rng = self.rng(Workload::Overwrite, 1 << 20);
         let mut values = Values::new(self.value_pool, self.value_size, 4099);
         let mut key = self.keys.buffer();
+        let start = Instant::now();
+        let mut done = 0u64;
         while !stop.load(Ordering::Relaxed) {
             self.keys.encode(self.keys.existing(&mut rng), &mut key);
             self.engine.put(&key, values.next_value())?;
             writes.fetch_add(1, Ordering::Relaxed);
+            done += 1;
+            if self.write_rate > 0 {
+                let due = Duration::from_secs_f64(done as f64 / self.write_rate as f64);
+                let ahead = due.saturating_sub(start.elapsed());
+                if ahead > Duration::from_millis(1) {
+                    std::thread::sleep(ahead);
+                }
+            }
         }
         Ok(())
     }

@@ -114,9 +114,8 @@ impl Engine for RocksEngine {
         self.db.flush()?;
         // Polls the properties rather than calling `WaitForCompact`, which RocksDB 7.8 (the
         // system library build) lacks.
-        let busy = |name: &str| -> Result<bool> {
-            Ok(self.db.property_int_value(name)?.unwrap_or(0) > 0)
-        };
+        let busy =
+            |name: &str| -> Result<bool> { Ok(self.db.property_int_value(name)?.unwrap_or(0) > 0) };
         while busy("rocksdb.num-running-compactions")?
             || busy("rocksdb.compaction-pending")?
             || busy("rocksdb.num-running-flushes")?
