@@ -332,10 +332,20 @@ impl Table {
         fill_cache: bool,
         from_disk: &mut bool,
     ) -> Result<Block> {
-        let mut load = || {
+        self.cached_block(handle, fill_cache, || {
             *from_disk = true;
             read_block(self.file.as_ref(), handle, self.layout.data_end)
-        };
+        })
+    }
+
+    /// The data block at `handle` from the block cache, or `load`ed (and inserted when
+    /// `fill_cache`; concurrent misses of one block share one load).
+    fn cached_block(
+        &self,
+        handle: BlockHandle,
+        fill_cache: bool,
+        load: impl FnOnce() -> Result<Block>,
+    ) -> Result<Block> {
         match &self.cache {
             Some(cache) if fill_cache => cache.get_or_insert_with(self.number, handle.offset, load),
             Some(cache) => match cache.probe(self.number, handle.offset) {
@@ -354,22 +364,14 @@ impl Table {
         fill_cache: bool,
         ahead: &mut Readahead,
     ) -> Result<Block> {
-        let mut load = move || {
+        self.cached_block(handle, fill_cache, || {
             read_block_ahead(
                 self.file.as_ref(),
                 handle,
                 self.layout.data_end,
                 Some(ahead),
             )
-        };
-        match &self.cache {
-            Some(cache) if fill_cache => cache.get_or_insert_with(self.number, handle.offset, load),
-            Some(cache) => match cache.probe(self.number, handle.offset) {
-                Some(block) => Ok(block),
-                None => load(),
-            },
-            None => load(),
-        }
+        })
     }
 
     /// The table's file number.
