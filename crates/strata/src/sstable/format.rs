@@ -136,31 +136,58 @@ fn read_block_bytes_ahead(
                 "block handle {handle:?} outside its region (ends by {limit})"
             ))
         })?;
+    let payload_len = total - BLOCK_TRAILER_LEN;
+    // A cursor's readahead buffer may hold the block: checked and unpacked where it lies, so
+    // a compressed block is decompressed straight from it and only a stored one is copied.
+    if let Some(raw) = match ahead {
+        Some(ahead) => ahead.fetch(file, handle.offset, total, limit)?,
+        None => None,
+    } {
+        return match unpack(path, handle.offset, raw)? {
+            Some(decompressed) => Ok(decompressed),
+            None => {
+                let mut buf = spare::take(payload_len);
+                buf.copy_from_slice(raw.get(..payload_len).unwrap_or_default());
+                Ok(buf.freeze())
+            }
+        };
+    }
     // The spare of a block the cache evicted on this thread, if any: no zeroing, no `malloc`.
     let mut buf = spare::take(total);
-    match ahead {
-        Some(ahead) => ahead.read(file, handle.offset, &mut buf, limit)?,
-        None => file.read_exact_at(&mut buf, handle.offset)?,
+    file.read_exact_at(&mut buf, handle.offset)?;
+    match unpack(path, handle.offset, &buf)? {
+        Some(decompressed) => {
+            spare::give(buf.freeze());
+            Ok(decompressed)
+        }
+        None => {
+            buf.truncate(payload_len);
+            Ok(buf.freeze())
+        }
     }
-    let payload_len = total - BLOCK_TRAILER_LEN;
-    let stored = get_u32_at(&buf, payload_len + 1).unwrap_or_default();
-    let actual = crc32c::crc32c(buf.get(..=payload_len).unwrap_or_default());
+}
+
+/// Checks the trailer of `raw` (a block's payload and trailer, read from file offset
+/// `offset`): the CRC, then the compression tag. `Ok(None)` when the payload is stored as is
+/// (it is `raw` without the trailer), `Ok(Some(payload))` when it was decompressed.
+fn unpack(path: &Path, offset: u64, raw: &[u8]) -> Result<Option<Bytes>> {
+    let bad = |reason: String| Error::corruption(path, offset, reason);
+    let payload_len = raw.len().saturating_sub(BLOCK_TRAILER_LEN);
+    let stored = get_u32_at(raw, payload_len + 1).unwrap_or_default();
+    let actual = crc32c::crc32c(raw.get(..=payload_len).unwrap_or_default());
     if stored != actual {
         return Err(bad(format!(
             "block checksum mismatch: stored {stored:#010x}, computed {actual:#010x}"
         )));
     }
-    let tag = buf.get(payload_len).copied().unwrap_or_default();
+    let tag = raw.get(payload_len).copied().unwrap_or_default();
     match BlockTag::from_u8(tag) {
-        Some(BlockTag::None) => {
-            buf.truncate(payload_len);
-            Ok(buf.freeze())
-        }
+        Some(BlockTag::None) => Ok(None),
         Some(tag) => {
-            let payload = buf.get(..payload_len).unwrap_or_default();
-            let raw = decompress(tag, payload).map_err(|e| block_error(path, handle.offset, e))?;
-            spare::give(buf.freeze());
-            Ok(Bytes::from(raw))
+            let payload = raw.get(..payload_len).unwrap_or_default();
+            let decompressed =
+                decompress(tag, payload).map_err(|e| block_error(path, offset, e))?;
+            Ok(Some(Bytes::from(decompressed)))
         }
         None => Err(bad(format!("unknown block compression tag {tag}"))),
     }

@@ -46,20 +46,21 @@ impl Readahead {
         Readahead::default()
     }
 
-    /// Fills `out` with the bytes of `file` at `offset` (a block and its trailer, ending by
-    /// `limit`): from the buffer when it holds them, else from the file, reading ahead in the
-    /// direction of the streak once it is long enough.
+    /// The `len` bytes of `file` at `offset` (a block and its trailer, ending by `limit`)
+    /// from the buffer: already there, or read ahead now in the direction of the streak
+    /// once it is long enough. `Ok(None)`: not buffered and no streak, so the caller reads
+    /// the block itself (point reads never fill or allocate the buffer).
     ///
     /// # Errors
     /// The file's I/O error (`UnexpectedEof` for bytes past its end).
-    pub(crate) fn read(
+    pub(crate) fn fetch(
         &mut self,
         file: &dyn RandomAccessFile,
         offset: u64,
-        out: &mut [u8],
+        len: usize,
         limit: u64,
-    ) -> Result<()> {
-        let end = offset.saturating_add(out.len() as u64);
+    ) -> Result<Option<&[u8]>> {
+        let end = offset.saturating_add(len as u64);
         let (forward, backward) = match self.last {
             Some((o, e)) => (offset == e, end == o),
             None => (false, false),
@@ -70,39 +71,31 @@ impl Readahead {
             0
         };
         self.last = Some((offset, end));
-        if let Some(src) = self.buffered(offset, out.len()) {
-            out.copy_from_slice(src);
-            return Ok(());
-        }
-        if self.streak < STREAK || end > limit {
-            self.size = MIN_AHEAD;
-            return file.read_exact_at(out, offset);
-        }
-        let want = self.size.max(MIN_AHEAD).max(out.len()) as u64;
-        let (start, stop) = if backward {
-            (end.saturating_sub(want), end)
-        } else {
-            (offset, limit.min(offset.saturating_add(want)))
-        };
-        // At most MAX_AHEAD or one block, so it fits in usize.
-        let len = (stop - start) as usize;
-        if self.buf.len() < len {
-            self.buf.resize(len, 0);
-        }
-        self.filled = 0;
-        let region = self.buf.get_mut(..len).unwrap_or_default();
-        file.read_exact_at(region, start)?;
-        self.start = start;
-        self.filled = len;
-        self.size = (self.size.max(MIN_AHEAD) * 2).min(MAX_AHEAD);
-        match self.buffered(offset, out.len()) {
-            Some(src) => {
-                out.copy_from_slice(src);
-                Ok(())
+        if self.buffered(offset, len).is_none() {
+            if self.streak < STREAK || end > limit {
+                self.size = MIN_AHEAD;
+                return Ok(None);
             }
-            // Unreachable: the region read covers `offset .. end`.
-            None => file.read_exact_at(out, offset),
+            let want = self.size.max(MIN_AHEAD).max(len) as u64;
+            let (start, stop) = if backward {
+                (end.saturating_sub(want), end)
+            } else {
+                (offset, limit.min(offset.saturating_add(want)))
+            };
+            // At most MAX_AHEAD or one block, so it fits in usize.
+            let region_len = (stop - start) as usize;
+            if self.buf.len() < region_len {
+                self.buf.resize(region_len, 0);
+            }
+            self.filled = 0;
+            let region = self.buf.get_mut(..region_len).unwrap_or_default();
+            file.read_exact_at(region, start)?;
+            self.start = start;
+            self.filled = region_len;
+            self.size = (self.size.max(MIN_AHEAD) * 2).min(MAX_AHEAD);
         }
+        // The region just read covers `offset .. end`; `None` only if it did not.
+        Ok(self.buffered(offset, len))
     }
 
     /// The buffered bytes at `offset .. offset + len`, if the buffer holds all of them.

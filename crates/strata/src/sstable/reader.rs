@@ -320,12 +320,7 @@ impl Table {
     }
 
     /// Reads data block `handle` through the block cache (inserting it on a miss only when
-    /// `fill_cache`).
-    pub(crate) fn data_block(&self, handle: BlockHandle, fill_cache: bool) -> Result<Block> {
-        self.data_block_counted(handle, fill_cache, &mut false)
-    }
-
-    /// [`Table::data_block`], setting `*from_disk` when the block was read from the file.
+    /// `fill_cache`), setting `*from_disk` when the block was read from the file.
     fn data_block_counted(
         &self,
         handle: BlockHandle,
@@ -356,8 +351,8 @@ impl Table {
         }
     }
 
-    /// [`Table::data_block`] for a cursor: a block read from the file goes through the
-    /// cursor's readahead (see `readahead.rs`).
+    /// A data block for a cursor, through the block cache as for a get; a block read from
+    /// the file goes through the cursor's readahead (see `readahead.rs`).
     pub(crate) fn data_block_ahead(
         &self,
         handle: BlockHandle,
