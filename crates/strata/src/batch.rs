@@ -367,17 +367,23 @@ mod tests {
         let mut out = vec![1];
         out.extend_from_slice(&first_seq.to_le_bytes());
         out.extend_from_slice(&(ops.len() as u32).to_le_bytes());
-        for (kind, key, value) in ops {
-            out.push(*kind as u8);
+        for op in ops {
+            out.push(op.0 as u8);
             out.push(0); // keyspace 0
-            put_var(&mut out, key.len() as u64);
-            out.extend_from_slice(key);
-            if *kind == ValueKind::Put {
-                put_var(&mut out, value.len() as u64);
-                out.extend_from_slice(value);
-            }
+            put_key_value(&mut out, op);
         }
         out
+    }
+
+    /// A record's key and (for a put) value, each after its varint length: the same in both
+    /// payload versions.
+    fn put_key_value(out: &mut Vec<u8>, (kind, key, value): &Op) {
+        put_var(out, key.len() as u64);
+        out.extend_from_slice(key);
+        if *kind == ValueKind::Put {
+            put_var(out, value.len() as u64);
+            out.extend_from_slice(value);
+        }
     }
 
     /// A version 2 payload, written from docs/FORMAT.md Part II §2; `keyspace` adds the
@@ -386,20 +392,15 @@ mod tests {
         let mut out = vec![2];
         put_var(&mut out, first_seq);
         put_var(&mut out, count);
-        for (kind, key, value) in ops {
+        for op in ops {
             match keyspace {
                 Some(ks) => {
-                    out.push(*kind as u8 | 0x80);
+                    out.push(op.0 as u8 | 0x80);
                     put_var(&mut out, ks);
                 }
-                None => out.push(*kind as u8),
+                None => out.push(op.0 as u8),
             }
-            put_var(&mut out, key.len() as u64);
-            out.extend_from_slice(key);
-            if *kind == ValueKind::Put {
-                put_var(&mut out, value.len() as u64);
-                out.extend_from_slice(value);
-            }
+            put_key_value(&mut out, op);
         }
         out
     }
